@@ -1,0 +1,83 @@
+"""The REST resolver every function uses, and the one mapping from errors to HTTP responses.
+
+Every error body has the same shape: ``{"message": ..., "requestId": ..., "errors": [{"field", "message"}]}``
+(``errors`` only where a field is at fault). The request id is API Gateway's, so a caller can quote it and an
+operator can find the request in the access log and in the function's JSON log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from lambdas.catalog import AUTHORIZER_NAME
+from lambdas.shared.errors import DomainError, FieldError
+
+logger = Logger()
+
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+    app.configure_openapi(
+        title="serverless-platform API",
+        security_schemes={
+            AUTHORIZER_NAME: {  # type: ignore[dict-item]
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "description": "A Cognito ID token from POST /auth/login, as `Bearer <token>`.",
+            }
+        },
+    )
+
+    def request_id() -> str:
+        event = app.current_event
+        return event.request_context.request_id or ""
+
+    def error(status: HTTPStatus, message: str, errors: Sequence[FieldError] = ()) -> Response:
+        body: dict[str, Any] = {"message": message, "requestId": request_id()}
+        if errors:
+            body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+        return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(exc: RequestValidationError) -> Response:
+        return error(HTTPStatus.BAD_REQUEST, "Invalid request", validation_errors(exc.errors()))
+
+    @app.exception_handler(DomainError)
+    def domain_error(exc: DomainError) -> Response:
+        return error(exc.status, exc.message, exc.errors)
+
+    @app.not_found
+    def not_found(_: NotFoundError) -> Response:
+        return error(HTTPStatus.NOT_FOUND, "Not Found")
+
+    @app.exception_handler(Exception)
+    def internal_error(_: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+
+    return app
+
+
+def validation_errors(errors: Sequence[Any]) -> list[FieldError]:
+    """Pydantic's errors as `location.field: why`, e.g. ``body.website``, ``query.limit``."""
+    result = []
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            result.append(FieldError("body", "is not valid JSON"))
+            continue
+        location = [str(part) for part in err.get("loc", ()) if part != "__root__"]
+        message = str(err.get("msg", "is invalid"))
+        for prefix in _PYDANTIC_PREFIXES:
+            message = message.removeprefix(prefix)
+        result.append(FieldError(".".join(location) or "body", message))
+    return result

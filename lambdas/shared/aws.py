@@ -1,0 +1,40 @@
+"""boto3 clients, created once per container on first use.
+
+boto3 reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) itself, so the same code talks to AWS, LocalStack
+or the embedded stack's moto server.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from lambdas.catalog import Bucket, Table, UserPool
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+
+
+@cache
+def client(service: str) -> Any:
+    return boto3.client(service, config=_CONFIG)
+
+
+def table_name(table: Table) -> str:
+    return os.environ[table.env_var]
+
+
+def bucket_name(bucket: Bucket) -> str:
+    return os.environ[bucket.env_var]
+
+
+def user_pool_id(pool: UserPool) -> str:
+    return os.environ[pool.pool_id_env_var]
+
+
+def user_pool_client_id(pool: UserPool) -> str:
+    return os.environ[pool.client_id_env_var]

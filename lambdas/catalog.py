@@ -93,6 +93,8 @@ class Function:
     tables: tuple[TableAccess, ...] = ()
     buckets: tuple[BucketAccess, ...] = ()
     user_pool_actions: tuple[str, ...] = ()
+    # False for a function that no API route invokes (e.g. a Cognito trigger): it has no resolver.
+    serves_api: bool = True
 
     @property
     def module(self) -> str:
@@ -130,7 +132,21 @@ TENANTS_TABLE = Table(name="tenants", env_var="TENANTS_TABLE", partition_key=Key
 
 USER_POOL = UserPool(name="users", client_name="api", admin_group="admins")
 
-TABLES: tuple[Table, ...] = (TENANTS_TABLE,)
+# File SLA breaches. Every authenticated caller sees every record (see lambdas/sla_errors/store.py). GetItem by
+# `id`; lists are Queries, newest first, on `expectedAtId` (`<expectedAt UTC, fixed width>#<id>`): across all files
+# on `byExpectedAt` (one constant `bucket`: breaches are rare, far below a partition's write limit), or for one
+# file on `byFileName`. Both indexes must project ALL attributes.
+SLA_ERRORS_TABLE = Table(
+    name="sla_errors",
+    env_var="SLA_ERRORS_TABLE",
+    partition_key=Key("id"),
+    indexes=(
+        Index("byExpectedAt", partition_key=Key("bucket"), sort_key=Key("expectedAtId")),
+        Index("byFileName", partition_key=Key("fileName"), sort_key=Key("expectedAtId")),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (TENANTS_TABLE, SLA_ERRORS_TABLE)
 BUCKETS: tuple[Bucket, ...] = ()
 
 # ---------------------------------------------------------------------------------------------- functions
@@ -142,7 +158,38 @@ TENANTS = Function(
     tables=(TableAccess(TENANTS_TABLE, ("dynamodb:GetItem", "dynamodb:PutItem")),),
 )
 
-FUNCTIONS: tuple[Function, ...] = (TENANTS,)
+IDENTITY = Function(
+    name="identity",
+    description="Sign-up, confirmation, login and token refresh against the user pool.",
+    # Empty on purpose: SignUp, ConfirmSignUp and InitiateAuth are Cognito's public (unauthenticated) client APIs,
+    # authorised by the app client id, not by IAM, so no IAM action would change what this function can do. It
+    # needs the app client id in its environment (USER_POOL.client_id_env_var).
+    user_pool_actions=(),
+)
+
+SLA_ERRORS = Function(
+    name="sla_errors",
+    description="File SLA breaches: record, list and read.",
+    # Query on the table's indexes: the grant must cover the table's `index/*` ARNs too.
+    tables=(TableAccess(SLA_ERRORS_TABLE, ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query")),),
+)
+
+PRESIGNUP = Function(
+    name="presignup",
+    description="The user pool's pre sign-up trigger: confirms users and verifies their email on sign-up.",
+    serves_api=False,
+)
+
+# The user pool's Lambda triggers, by the pool's LambdaConfig name. Cognito invokes them: each needs a
+# lambda:InvokeFunction permission for the principal cognito-idp.amazonaws.com, scoped to the pool's ARN.
+USER_POOL_TRIGGERS: dict[str, Function] = {"PreSignUp": PRESIGNUP}
+
+PLATFORM = Function(
+    name="platform",
+    description="The API's own routes: health check, the OpenAPI document and Swagger UI.",
+)
+
+FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM)
 
 
 class RouteDeclarationError(ValueError):
@@ -154,6 +201,8 @@ def routes() -> tuple[Route, ...]:
     """Every route of the API, read from the functions' Powertools resolvers, sorted by path and method."""
     found: dict[tuple[str, str], Route] = {}
     for function in FUNCTIONS:
+        if not function.serves_api:
+            continue
         resolver = function.resolver()
         for declared in resolver._static_routes + resolver._dynamic_routes:
             route = Route(
@@ -165,8 +214,7 @@ def routes() -> tuple[Route, ...]:
             key = (route.method, route.path)
             if key in found:
                 raise RouteDeclarationError(
-                    f"{route.method} {route.path} is declared by both {found[key].function.name} "
-                    f"and {function.name}"
+                    f"{route.method} {route.path} is declared by both {found[key].function.name} and {function.name}"
                 )
             found[key] = route
     return tuple(sorted(found.values(), key=lambda route: (route.path, route.method)))
@@ -187,6 +235,7 @@ def resource_paths() -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------------------------------- gateway
 
+
 @dataclass(frozen=True)
 class GatewayResponse:
     """An API Gateway Gateway Response: what API Gateway itself answers, before or instead of a function."""
@@ -205,6 +254,8 @@ DEFAULT_4XX = GatewayResponse("DEFAULT_4XX", 400, "Bad Request")
 DEFAULT_5XX = GatewayResponse("DEFAULT_5XX", 500, "Internal server error")
 GATEWAY_RESPONSES = (NOT_FOUND, UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX, DEFAULT_5XX)
 METHOD_NOT_ALLOWED_STATUS = 405
+# Request bodies of these types reach a function base64-encoded (`isBase64Encoded`), as uploads must.
+BINARY_MEDIA_TYPES = ("image/*", "multipart/form-data", "application/octet-stream")
 METHOD_NOT_ALLOWED_MESSAGE = "Method Not Allowed"
 
 # ---------------------------------------------------------------------------------------------- outputs

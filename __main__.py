@@ -1,0 +1,7 @@
+"""The Pulumi program (Pulumi.yaml): every resource is generated from lambdas/catalog.py by infra/."""
+
+from __future__ import annotations
+
+from infra.program import main
+
+main()

@@ -1,0 +1,191 @@
+"""A local stand-in for an API Gateway REST API with Lambda proxy integrations.
+
+It answers as the deployed API does: an unknown path gets the 404 Gateway Response, an undeclared method on a
+known path the 405 of the `ANY` mock integration, a protected route without a valid Cognito ID token the 401
+Gateway Response (and the function never runs), a function that raises or returns garbage the 502 API Gateway
+gives. Otherwise it builds the proxy event, calls the real handler in-process with a Lambda-like context, and
+returns what the handler returned.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import importlib
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Protocol
+from uuid import uuid4
+
+from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Request, Response
+
+from embedded_stack.events import lambda_context, proxy_event
+from lambdas import catalog
+from lambdas.catalog import GatewayResponse, Route
+
+log = logging.getLogger("embedded_stack.gateway")
+
+
+class ClaimsVerifier(Protocol):
+    def claims(self, authorization_header: str | None) -> dict[str, str]: ...
+
+
+class HandlerCode:
+    """The functions' code, imported once like a warm container, and imported anew when a source file of the
+    package changes (so an edit shows on the next request, without restarting the stack)."""
+
+    def __init__(self, watch: bool = True, catalog_module: str = "lambdas.catalog") -> None:
+        self._watch = watch
+        self._catalog_module = catalog_module
+        self._package = catalog_module.split(".")[0]
+        self._catalog = importlib.import_module(catalog_module)
+        self._sources = Path(self._catalog.__file__).resolve().parent
+        self._lock = threading.Lock()
+        self._stamp = self._sources_stamp()
+
+    def routes(self) -> tuple[Route, ...]:
+        self._reload_if_changed()
+        return self._catalog.routes()
+
+    def handler(self, function: catalog.Function) -> Callable[[dict[str, Any], Any], Any]:
+        return importlib.import_module(function.module).lambda_handler
+
+    def _reload_if_changed(self) -> None:
+        if not self._watch:
+            return
+        stamp = self._sources_stamp()
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            prefix = f"{self._package}."
+            for name in [name for name in sys.modules if name == self._package or name.startswith(prefix)]:
+                del sys.modules[name]
+            self._catalog = importlib.import_module(self._catalog_module)
+            self._stamp = stamp
+        log.info("%s/ changed: handlers reloaded", self._package)
+
+    def _sources_stamp(self) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted((str(path), path.stat().st_mtime_ns) for path in self._sources.rglob("*.py")))
+
+
+class Gateway:
+    def __init__(self, code: HandlerCode, authorizer: ClaimsVerifier, stage: str = "local") -> None:
+        self.code = code
+        self.authorizer = authorizer
+        self.stage = stage
+        # A Powertools resolver serves one event at a time, as one Lambda container does.
+        self._invoke_lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        started = time.perf_counter()
+        response = self.handle(request)
+        # One line a request, like the stage's access log.
+        log.info(
+            "%s %s %d %.0fms",
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        request_id = str(uuid4())
+        candidates = [route for route in self.code.routes() if route.path_pattern.match(request.path)]
+        if not candidates:
+            return gateway_response(catalog.NOT_FOUND, request_id)
+        # API Gateway prefers a literal path segment to a {parameter}.
+        candidates.sort(key=lambda route: route.path.count("{"))
+        resource = candidates[0].path
+        route = next((r for r in candidates if r.path == resource and r.method == request.method), None)
+        if route is None:
+            allowed = sorted(r.method for r in candidates if r.path == resource)
+            return method_not_allowed(request_id, allowed)
+        claims = None
+        if not route.public:
+            try:
+                claims = self.authorizer.claims(request.headers.get("Authorization"))
+            except Exception:
+                log.info("authorizer rejected %s %s", request.method, request.path)
+                return gateway_response(catalog.UNAUTHORIZED, request_id)
+        event = self.event_for(request, route, request_id, claims)
+        return self.invoke(route.function, event, request_id)
+
+    def event_for(
+        self, request: Request, route: Route, request_id: str, claims: dict[str, str] | None
+    ) -> dict[str, Any]:
+        match = route.path_pattern.match(request.path)
+        assert match is not None
+        headers: dict[str, list[str]] = {}
+        for name, value in request.headers.items():
+            headers.setdefault(name, []).append(value)
+        body = request.get_data() if request.content_length or request.headers.get("Transfer-Encoding") else None
+        return proxy_event(
+            request.method,
+            request.path,
+            resource=route.path,
+            body=body or None,
+            binary=is_binary(request.mimetype),
+            headers=headers,
+            query={name: request.args.getlist(name) for name in request.args},
+            path_parameters=match.groupdict(),
+            claims=claims,
+            stage=self.stage,
+            request_id=request_id,
+            source_ip=request.remote_addr or "127.0.0.1",
+        )
+
+    def invoke(self, function: catalog.Function, event: dict[str, Any], request_id: str) -> Response:
+        try:
+            with self._invoke_lock:
+                result = self.code.handler(function)(event, lambda_context(function.name))
+            return proxy_response(result)
+        except Exception:
+            # API Gateway's answer to a function that fails or returns a malformed response.
+            log.exception("function %s failed", function.name)
+            return json_response(502, {"message": "Internal server error", "requestId": request_id})
+
+
+def is_binary(mimetype: str) -> bool:
+    return any(fnmatch.fnmatch(mimetype, pattern) for pattern in catalog.BINARY_MEDIA_TYPES)
+
+
+def proxy_response(result: dict[str, Any]) -> Response:
+    """The HTTP response for a proxy integration's result, which must be a dict with an int statusCode."""
+    status = result["statusCode"]
+    if not isinstance(status, int):
+        raise TypeError(f"statusCode must be an int, not {status!r}")
+    headers = Headers()
+    for name, value in (result.get("headers") or {}).items():
+        headers[name] = str(value)
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers.remove(name)
+        for value in values:
+            headers.add(name, str(value))
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    headers.setdefault("Content-Type", "application/json")
+    return Response(data, status=status, headers=headers)
+
+
+def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")
+
+
+def gateway_response(response: GatewayResponse, request_id: str) -> Response:
+    return json_response(response.status, {"message": response.message, "requestId": request_id})
+
+
+def method_not_allowed(request_id: str, allowed: list[str]) -> Response:
+    return json_response(
+        catalog.METHOD_NOT_ALLOWED_STATUS,
+        {"message": catalog.METHOD_NOT_ALLOWED_MESSAGE, "requestId": request_id},
+        headers={"Allow": ", ".join(allowed)},
+    )

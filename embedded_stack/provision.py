@@ -1,0 +1,100 @@
+"""Creates the catalog's tables, buckets and user pool in whatever endpoint boto3 points at (the embedded
+moto server, or moto's in-memory mock in unit tests), from the same declarations the Pulumi program reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from lambdas import catalog
+from lambdas.catalog import Table, UserPool
+
+_PASSWORD_RULES = {
+    "lowercase": "RequireLowercase",
+    "uppercase": "RequireUppercase",
+    "numbers": "RequireNumbers",
+    "symbols": "RequireSymbols",
+}
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    tables: dict[str, str]
+    buckets: dict[str, str]
+    user_pool_id: str
+    user_pool_client_id: str
+
+    def environment(self) -> dict[str, str]:
+        """The variables the Pulumi program gives functions, with this stack's physical names."""
+        env = {table.env_var: self.tables[table.name] for table in catalog.TABLES}
+        env |= {bucket.env_var: self.buckets[bucket.name] for bucket in catalog.BUCKETS}
+        env[catalog.USER_POOL.pool_id_env_var] = self.user_pool_id
+        env[catalog.USER_POOL.client_id_env_var] = self.user_pool_client_id
+        return env
+
+
+def create_table_request(table: Table, name: str) -> dict[str, Any]:
+    """boto3 `create_table` arguments for a declared table."""
+
+    def key_schema(partition: catalog.Key, sort: catalog.Key | None) -> list[dict[str, str]]:
+        keys = [{"AttributeName": partition.name, "KeyType": "HASH"}]
+        if sort:
+            keys.append({"AttributeName": sort.name, "KeyType": "RANGE"})
+        return keys
+
+    request: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": key_schema(table.partition_key, table.sort_key),
+        "AttributeDefinitions": [{"AttributeName": key.name, "AttributeType": key.type} for key in table.attributes],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if table.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": key_schema(index.partition_key, index.sort_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in table.indexes
+        ]
+    return request
+
+
+def create_user_pool_request(pool: UserPool, name: str) -> dict[str, Any]:
+    policy: dict[str, Any] = {"MinimumLength": pool.password_min_length}
+    policy |= {_PASSWORD_RULES[rule]: True for rule in pool.password_requires}
+    return {
+        "PoolName": name,
+        "UsernameAttributes": ["email"],
+        "AutoVerifiedAttributes": ["email"],
+        "Policies": {"PasswordPolicy": policy},
+    }
+
+
+def provision(prefix: str = "local-") -> Provisioned:
+    dynamodb = boto3.client("dynamodb")
+    s3 = boto3.client("s3")
+    cognito = boto3.client("cognito-idp")
+    tables = {table.name: f"{prefix}{table.name}" for table in catalog.TABLES}
+    for table in catalog.TABLES:
+        dynamodb.create_table(**create_table_request(table, tables[table.name]))
+        if table.ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=tables[table.name],
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
+    buckets = {bucket.name: f"{prefix}{bucket.name}" for bucket in catalog.BUCKETS}
+    for bucket_name in buckets.values():
+        s3.create_bucket(Bucket=bucket_name)
+    pool = catalog.USER_POOL
+    pool_id = cognito.create_user_pool(**create_user_pool_request(pool, f"{prefix}{pool.name}"))["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=f"{prefix}{pool.client_name}",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    cognito.create_group(UserPoolId=pool_id, GroupName=pool.admin_group)
+    return Provisioned(tables=tables, buckets=buckets, user_pool_id=pool_id, user_pool_client_id=client_id)

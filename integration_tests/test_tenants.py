@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from integration_tests.conftest import Api
+
+
+def new_tenant(**overrides: str) -> dict[str, str]:
+    unique = uuid.uuid4().hex[:12]
+    return {
+        "name": f"Tenant {unique}",
+        "website": f"https://www.{unique}.example/about",
+        "contactEmail": f"ops@{unique}.example",
+        **overrides,
+    }
+
+
+def test_create_then_get(api: Api, auth_headers: dict[str, str]) -> None:
+    body = new_tenant(plan="enterprise")
+
+    created = api.post("/tenants", json=body, headers=auth_headers)
+
+    assert created.status_code == 201, created.text
+    tenant = created.json()
+    assert tenant["website"] == body["website"].removeprefix("https://").removesuffix("/about")
+    assert tenant["plan"] == "enterprise"
+    assert set(tenant) == {"id", "name", "website", "contactEmail", "plan"}
+    location = created.headers["Location"]
+    assert location.endswith(f"/tenants/{tenant['id']}")
+    fetched = api.get(f"/tenants/{tenant['id']}", headers=auth_headers)
+    assert fetched.status_code == 200
+    assert fetched.json() == tenant
+
+
+def test_an_international_website_is_stored_as_punycode(api: Api, auth_headers: dict[str, str]) -> None:
+    unique = uuid.uuid4().hex[:8]
+    created = api.post("/tenants", json=new_tenant(website=f"bücher-{unique}.example"), headers=auth_headers)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["website"].startswith("xn--")
+
+
+def test_the_same_website_twice_is_409(api: Api, auth_headers: dict[str, str]) -> None:
+    body = new_tenant()
+    assert api.post("/tenants", json=body, headers=auth_headers).status_code == 201
+
+    again = api.post("/tenants", json=new_tenant(website=body["website"].upper()), headers=auth_headers)
+
+    assert again.status_code == 409
+    assert again.json()["errors"][0]["field"] == "website"
+    assert again.json()["requestId"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"website": "localhost"}, "body.website"),
+        ({"website": "exa_mple.com"}, "body.website"),
+        ({"contactEmail": "not-an-email"}, "body.contactEmail"),
+        ({"plan": "platinum"}, "body.plan"),
+        ({"name": ""}, "body.name"),
+        ({"unknown": "x"}, "body.unknown"),
+    ],
+)
+def test_invalid_input_is_400_naming_the_field(
+    api: Api, auth_headers: dict[str, str], change: dict[str, str], field: str
+) -> None:
+    response = api.post("/tenants", json=new_tenant(**change), headers=auth_headers)
+
+    assert response.status_code == 400
+    assert field in [error["field"] for error in response.json()["errors"]]
+
+
+def test_bad_json_is_400(api: Api, auth_headers: dict[str, str]) -> None:
+    response = api.post("/tenants", data="{oops", headers={**auth_headers, "Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "body", "message": "is not valid JSON"}]
+
+
+def test_unknown_tenant_is_404_and_a_malformed_id_400(api: Api, auth_headers: dict[str, str]) -> None:
+    assert api.get(f"/tenants/{uuid.uuid4()}", headers=auth_headers).status_code == 404
+    assert api.get("/tenants/12345", headers=auth_headers).status_code == 400
+
+
+def test_tenants_need_a_token(api: Api) -> None:
+    response = api.post("/tenants", json=new_tenant())
+
+    assert response.status_code == 401
+    assert response.json()["message"] == "Unauthorized"
+    assert api.get(f"/tenants/{uuid.uuid4()}").status_code == 401

@@ -1,0 +1,100 @@
+"""What each Cognito error means for the caller of an identity route, as one of our domain errors.
+
+Rules: a wrong password and an unknown user get the same 401, so the API does not tell who has an account;
+throttling is a 429 the caller may retry; a mistake in the request is a 400 naming the field. Cognito's own
+messages are never passed on: some name what was sent (a token, a username). An error not listed here is a fault
+of ours or of the pool's configuration (e.g. a disabled auth flow), and answers 500.
+https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_SignUp.html#API_SignUp_Errors
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from lambdas.shared.errors import Conflict, DomainError, Forbidden, InvalidInput, TooManyRequests, Unauthorized
+
+Operation = Literal["sign_up", "confirm", "login", "refresh"]
+
+WRONG_CREDENTIALS = "Incorrect email or password"
+BAD_REFRESH_TOKEN = "The refresh token is invalid, expired or revoked: log in again"
+NOT_CONFIRMED = "The email address is not confirmed yet: confirm it with the code sent to it"
+RESET_REQUIRED = "A password reset is required before logging in"
+TOO_MANY = "Too many requests: wait a little and try again"
+WRONG_CODE = "does not match the code sent to this email address"
+
+_THROTTLED = {"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"}
+
+
+def domain_error(operation: Operation, code: str, message: str = "") -> DomainError | None:
+    """The domain error for Cognito error `code` (with its `message`) from `operation`; None if it is a fault."""
+    if code in _THROTTLED:
+        return TooManyRequests(TOO_MANY)
+    if operation == "sign_up":
+        return _sign_up_error(code, message)
+    if operation == "confirm":
+        return _confirm_error(code, message)
+    if operation == "login":
+        return _login_error(code)
+    return _refresh_error(code)
+
+
+def _sign_up_error(code: str, message: str) -> DomainError | None:
+    if code in ("UsernameExistsException", "AliasExistsException"):
+        return Conflict("body.email", "is already registered")
+    if code == "InvalidPasswordException":
+        # The request passed our copy of the policy, so the pool enforces more (e.g. reuse of a breached password).
+        return InvalidInput("body.password", "is not accepted by the user pool's password policy")
+    if code == "InvalidParameterException":
+        return InvalidInput(*_invalid_parameter_field(message))
+    return None
+
+
+def _invalid_parameter_field(message: str) -> tuple[str, str]:
+    lowered = message.lower()
+    if "password" in lowered:
+        return "body.password", "is not accepted by the user pool"
+    if "email" in lowered or "username" in lowered:
+        return "body.email", "is not a valid email address"
+    if "name" in lowered:
+        return "body.name", "is not accepted by the user pool"
+    return "body", "is not accepted by the user pool"
+
+
+def _confirm_error(code: str, message: str) -> DomainError | None:
+    # An unknown email gets the code's error, as Cognito does with PreventUserExistenceErrors.
+    if code in ("CodeMismatchException", "UserNotFoundException"):
+        return InvalidInput("body.code", WRONG_CODE)
+    if code == "ExpiredCodeException":
+        return InvalidInput("body.code", "has expired: sign up again to get a new one")
+    if code == "AliasExistsException":
+        return Conflict("body.email", "is already registered to another confirmed account")
+    if code == "NotAuthorizedException" and "CONFIRMED" in message:
+        return Conflict("body.email", "is already confirmed")
+    return None
+
+
+def _login_error(code: str) -> DomainError | None:
+    if code in ("NotAuthorizedException", "UserNotFoundException"):
+        return Unauthorized(WRONG_CREDENTIALS)
+    if code == "UserNotConfirmedException":
+        return Forbidden(NOT_CONFIRMED)
+    if code == "PasswordResetRequiredException":
+        return Forbidden(RESET_REQUIRED)
+    return None
+
+
+def _refresh_error(code: str) -> DomainError | None:
+    if code in ("NotAuthorizedException", "UserNotFoundException"):
+        return Unauthorized(BAD_REFRESH_TOKEN)
+    if code == "UserNotConfirmedException":
+        return Forbidden(NOT_CONFIRMED)
+    if code == "PasswordResetRequiredException":
+        return Forbidden(RESET_REQUIRED)
+    return None
+
+
+def challenge_error(challenge: str) -> DomainError:
+    """A login that Cognito answers with a challenge (new password, MFA) this API cannot complete."""
+    if challenge == "NEW_PASSWORD_REQUIRED":
+        return Forbidden("A new password must be set before logging in")
+    return Forbidden(f"The login needs a {challenge} challenge, which this API does not support")

@@ -1,0 +1,50 @@
+"""Public identity routes: sign-up, confirmation, login and token refresh, all in front of the user pool.
+
+Nothing here logs or prints a request body, since the bodies carry passwords and tokens: `log_event=False` holds
+even if POWERTOOLS_LOGGER_LOG_EVENT is set, and the resolver's debug printing is off even if POWERTOOLS_DEV is.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambdas.catalog import PUBLIC
+from lambdas.identity import cognito
+from lambdas.identity.models import Confirm, Login, Refresh, RefreshedTokens, SignedUp, SignUp, Tokens
+from lambdas.shared.api import resolver
+
+logger = Logger()
+app = resolver()
+# Powertools' debug mode (on whenever POWERTOOLS_DEV is set, as in the embedded stack) prints every event to
+# stdout, bodies included: here those are passwords and tokens. The resolver takes no later switch, hence this.
+app._debug = False
+
+
+@app.post("/auth/signup", security=PUBLIC, status_code=201, tags=["auth"], summary="Sign up")
+def sign_up(request: SignUp) -> Response[SignedUp]:
+    signed_up = SignedUp(user_id=cognito.sign_up(request))
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=signed_up.to_json())
+
+
+@app.post("/auth/confirm", security=PUBLIC, tags=["auth"], summary="Confirm a sign-up with the emailed code")
+def confirm(request: Confirm) -> dict[str, str]:
+    cognito.confirm(request)
+    return {"message": "Confirmed"}
+
+
+@app.post("/auth/login", security=PUBLIC, tags=["auth"], summary="Log in with email and password")
+def login(request: Login) -> Tokens:
+    return cognito.login(request)
+
+
+@app.post("/auth/refresh", security=PUBLIC, tags=["auth"], summary="New ID and access tokens from a refresh token")
+def refresh(request: Refresh) -> RefreshedTokens | Tokens:
+    return cognito.refresh(request.refresh_token)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+
+from lambdas.identity.password_policy import MAX_LENGTH, broken_rules
+from lambdas.shared.models import RequestModel, ResponseModel
+
+
+def _lower(email: str) -> str:
+    # Users type their address in any case; Cognito's username lookup may be case-sensitive, so one spelling is used.
+    return email.lower()
+
+
+def _meets_policy(password: str) -> str:
+    broken = broken_rules(password)
+    if broken:
+        raise ValueError("; ".join(broken))
+    return password
+
+
+def _printable(value: str) -> str:
+    if any(not character.isprintable() for character in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(_lower)]
+# Secrets are taken exactly as typed: RequestModel's whitespace trimming is turned off for them.
+Secret = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1)]
+NewPassword = Annotated[str, StringConstraints(strip_whitespace=False), AfterValidator(_meets_policy)]
+
+
+class SignUp(RequestModel):
+    email: Email
+    password: NewPassword
+    name: Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_printable)]
+
+
+class Confirm(RequestModel):
+    email: Email
+    # Cognito's pattern for a confirmation code; its length depends on the pool's message settings.
+    code: Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^\S+$")]
+
+
+class Login(RequestModel):
+    email: Email
+    password: Annotated[Secret, Field(max_length=MAX_LENGTH)]
+
+
+class Refresh(RequestModel):
+    refresh_token: Annotated[Secret, Field(max_length=16384)]
+
+
+class SignedUp(ResponseModel):
+    user_id: str
+
+
+class RefreshedTokens(ResponseModel):
+    id_token: str
+    access_token: str
+    expires_in: int
+    token_type: str
+
+
+class Tokens(RefreshedTokens):
+    refresh_token: str

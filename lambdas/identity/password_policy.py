@@ -1,0 +1,47 @@
+"""The user pool's password policy, as declared in the catalog, checked before Cognito is asked.
+
+Cognito enforces the same policy (the Pulumi program and the embedded stack both create the pool from
+`catalog.USER_POOL`), but its InvalidPasswordException names one rule at best; checking first lets a sign-up
+answer with every rule the password breaks. Cognito's definitions are used: a symbol is one of the characters
+listed in SYMBOLS, or a space that is neither first nor last; letters are the basic Latin ones.
+https://docs.aws.amazon.com/cognito/latest/developerguide/managing-users-passwords.html
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from lambdas.catalog import USER_POOL, UserPool
+
+SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"
+MAX_LENGTH = 256  # Cognito's limit for the Password parameter
+
+
+def _has_symbol(password: str) -> bool:
+    return any(character in SYMBOLS for character in password) or " " in password[1:-1]
+
+
+_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
+    "lowercase": (lambda password: re.search(r"[a-z]", password) is not None, "must contain a lowercase letter"),
+    "uppercase": (lambda password: re.search(r"[A-Z]", password) is not None, "must contain an uppercase letter"),
+    "numbers": (lambda password: re.search(r"[0-9]", password) is not None, "must contain a number"),
+    "symbols": (_has_symbol, "must contain a symbol, such as ! @ # $ % ^ & * - _ = +"),
+}
+
+
+def broken_rules(password: str, pool: UserPool = USER_POOL) -> list[str]:
+    """Why `password` does not meet `pool`'s policy, one message per rule broken; empty when it does."""
+    broken = []
+    if len(password) < pool.password_min_length:
+        broken.append(f"must be at least {pool.password_min_length} characters long")
+    if len(password) > MAX_LENGTH:
+        broken.append(f"must be at most {MAX_LENGTH} characters long")
+    if password != password.strip():
+        # Cognito's own pattern for a password; stripping it silently would set a password the user never typed.
+        broken.append("must not begin or end with a space")
+    for rule in pool.password_requires:
+        meets, message = _RULES[rule]
+        if not meets(password):
+            broken.append(message)
+    return broken

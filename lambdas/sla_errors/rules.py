@@ -1,0 +1,161 @@
+"""The rules of a file SLA breach record, and of the list's window and cursor. No AWS here.
+
+Times: a request gives ISO-8601 date-times with a time zone (``2024-05-01T06:00:00Z``, ``...+02:00``); a time
+without one is refused, since it names no instant. They are kept in UTC. Fractions of a second beyond
+microseconds (Go and .NET send up to 9 digits) are truncated.
+
+Ordering: records sort on `expectedAt` in UTC, written fixed-width so that string order is time order, followed
+by the id so that two breaches due at the same instant still have distinct, stable positions.
+
+Cursor: base64url (unpadded) of ``{"after": <sort key of the page's last item>, "query": <digest of the
+filters>}``. It is checked on the way in: anything that does not decode to exactly that shape, with a well-formed
+sort key, is refused with 400 rather than handed to DynamoDB; a cursor from a list with other filters is refused
+too, since it would position this list at a meaningless place.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from lambdas.shared.errors import InvalidInput
+
+# How far in the future a reported time may be, to allow for the reporter's clock being ahead of ours.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_CURSOR_LENGTH = 1024
+
+_DATE_TIME = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<fraction>[.,]\d+)?"
+    r"(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_SORT_KEY = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def parse_timestamp(value: object) -> datetime:
+    """An ISO-8601 date-time with a time zone, as an aware datetime in UTC; ValueError saying why not."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string holding an ISO-8601 date-time, such as 2024-05-01T06:00:00Z")
+    match = _DATE_TIME.match(value.strip())
+    if match is None:
+        raise ValueError("must be an ISO-8601 date-time with a time zone, such as 2024-05-01T06:00:00Z")
+    if match["zone"] is None:
+        raise ValueError("must include a time zone, such as Z or +02:00")
+    fraction = (match["fraction"] or "").replace(",", ".")[:7]
+    zone = "+00:00" if match["zone"] in ("Z", "z") else match["zone"]
+    try:
+        parsed = datetime.fromisoformat(f"{match['date']}T{match['time']}{fraction}{zone}")
+    except ValueError as error:
+        raise ValueError("is not a valid date-time (check the day, month, hour and offset)") from error
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00 is before the first representable instant
+        raise ValueError("is out of range") from error
+
+
+def format_timestamp(moment: datetime) -> str:
+    """The API's form of an instant: ISO-8601 in UTC with `Z`, with microseconds only when there are any."""
+    moment = moment.astimezone(UTC)
+    timespec = "microseconds" if moment.microsecond else "seconds"
+    return moment.isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def sort_key(expected_at: datetime, record_id: str) -> str:
+    return f"{_fixed_width(expected_at)}#{record_id}"
+
+
+def _fixed_width(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    # Not strftime: its %Y does not zero-pad years before 1000 on every platform.
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}Z"
+    )
+
+
+def delay_minutes(expected_at: datetime, received_at: datetime | None, now: datetime) -> int:
+    """Whole minutes the file was late: until it arrived, or until `now` if it has not. Checks that the times
+    describe a breach that can have happened."""
+    if received_at is not None:
+        if received_at < expected_at:
+            raise InvalidInput("body.receivedAt", "must not be before expectedAt")
+        if received_at > now + CLOCK_SKEW:
+            raise InvalidInput("body.receivedAt", "must not be in the future")
+        end = received_at
+    else:
+        if expected_at > now + CLOCK_SKEW:
+            raise InvalidInput("body.expectedAt", "is in the future: a file that is not yet due cannot be late")
+        end = now
+    # Within the clock skew allowance, a file due "after now" is simply not late yet.
+    return max(0, math.floor((end - expected_at).total_seconds() / 60))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A list's filters: one file name or all, and an inclusive range of expectedAt."""
+
+    file_name: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise InvalidInput("query.to", "must not be before from")
+
+    def sort_key_range(self) -> tuple[str | None, str | None]:
+        """Bounds of the sort key, both inclusive: every key of a record due in the window lies between them."""
+        low = _fixed_width(self.start) if self.start is not None else None
+        # `~` sorts after every character of an id, so this bounds every record due at `end` exactly.
+        high = f"{_fixed_width(self.end)}#~" if self.end is not None else None
+        return low, high
+
+    def digest(self) -> str:
+        filters = [self.file_name, _optional(self.start), _optional(self.end)]
+        return hashlib.sha256(json.dumps(filters).encode("utf-8")).hexdigest()[:16]
+
+
+def _optional(moment: datetime | None) -> str | None:
+    return _fixed_width(moment) if moment is not None else None
+
+
+def encode_cursor(after: str, window: Window) -> str:
+    payload = json.dumps({"after": after, "query": window.digest()}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, window: Window) -> str:
+    """The sort key a page continues after; InvalidInput if `cursor` is not one this list returned."""
+    invalid = InvalidInput("query.cursor", "is not a cursor returned by this list: start again without it")
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH or not _BASE64URL.match(cursor):
+        raise invalid
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+    if not isinstance(payload, dict) or set(payload) != {"after", "query"}:
+        raise invalid
+    after, query = payload["after"], payload["query"]
+    if not isinstance(after, str) or not _SORT_KEY.match(after) or not _valid_sort_key(after):
+        raise invalid
+    if query != window.digest():
+        raise InvalidInput("query.cursor", "belongs to a list with other filters: start again without it")
+    return after
+
+
+def _valid_sort_key(key: str) -> bool:
+    moment, record_id = key.split("#")
+    try:
+        datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        UUID(record_id)
+    except ValueError:
+        return False
+    return True

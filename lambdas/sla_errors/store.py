@@ -1,0 +1,135 @@
+"""File SLA breach records in DynamoDB (catalog.SLA_ERRORS_TABLE).
+
+Visibility: every authenticated caller reads every record. A breach concerns a file, and whoever acts on it
+(operations, the file's owner) is rarely who reported it: often a monitor with its own account. `reportedBy`
+keeps who reported it, for audit. Were records ever to be private, the `bucket` key would become the reporter's
+sub (and byFileName's key `<sub>#<fileName>`), so that every list stays one Query.
+
+Items: key `id`; `bucket` (one constant value) and `fileName` are the partition keys of the byExpectedAt and
+byFileName indexes, `expectedAtId` (rules.sort_key) their sort key. Lists read an index, newest expectedAt first,
+never Scan. Index reads are eventually consistent: a record may reach a list a moment after its POST answers;
+GET by id reads the table, consistently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from lambdas.catalog import SLA_ERRORS_TABLE
+from lambdas.shared.aws import client, table_name
+from lambdas.sla_errors import rules
+from lambdas.sla_errors.models import NewSlaError, SlaError
+
+ALL = "all"  # the byExpectedAt partition every record is in
+BY_EXPECTED_AT = "byExpectedAt"
+BY_FILE_NAME = "byFileName"
+MAX_ID_ATTEMPTS = 3
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_RECORD_FIELDS = frozenset(SlaError.model_fields[name].alias or name for name in SlaError.model_fields)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[SlaError]
+    last_sort_key: str | None  # set when there may be more
+
+
+def record(
+    new: NewSlaError, reporter: str, now: datetime, new_id: Callable[[], str] = lambda: str(uuid4())
+) -> SlaError:
+    delay = rules.delay_minutes(new.expected_at, new.received_at, now)
+    dynamodb = client("dynamodb")
+    for _ in range(MAX_ID_ATTEMPTS):
+        sla_error = SlaError(
+            id=new_id(),
+            file_name=new.file_name,
+            expected_at=rules.format_timestamp(new.expected_at),
+            received_at=rules.format_timestamp(new.received_at) if new.received_at else None,
+            severity=new.severity,
+            message=new.message,
+            source=new.source,
+            delay_minutes=delay,
+            reported_by=reporter,
+            reported_at=rules.format_timestamp(now),
+        )
+        item = {
+            **{name: value for name, value in sla_error.to_json().items() if value is not None},
+            "bucket": ALL,
+            "expectedAtId": rules.sort_key(new.expected_at, sla_error.id),
+        }
+        try:
+            dynamodb.put_item(
+                TableName=table_name(SLA_ERRORS_TABLE),
+                Item={name: _serializer.serialize(value) for name, value in item.items()},
+                ConditionExpression="attribute_not_exists(id)",
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            continue  # the random id is taken: draw another
+        return sla_error
+    raise RuntimeError(f"no free SLA error id after {MAX_ID_ATTEMPTS} attempts")
+
+
+def get(record_id: str) -> SlaError | None:
+    response = client("dynamodb").get_item(
+        TableName=table_name(SLA_ERRORS_TABLE), Key={"id": {"S": record_id}}, ConsistentRead=True
+    )
+    return _record(response["Item"]) if "Item" in response else None
+
+
+def list_page(window: rules.Window, limit: int, after: str | None = None) -> Page:
+    """Up to `limit` records due in `window`, newest first, continuing after sort key `after`."""
+    if window.file_name is not None:
+        index, partition_key, partition = BY_FILE_NAME, "fileName", window.file_name
+    else:
+        index, partition_key, partition = BY_EXPECTED_AT, "bucket", ALL
+    condition = "#partition = :partition"
+    values: dict[str, Any] = {":partition": {"S": partition}}
+    low, high = window.sort_key_range()
+    if low is not None and high is not None:
+        condition += " AND expectedAtId BETWEEN :low AND :high"
+    elif low is not None:
+        condition += " AND expectedAtId >= :low"
+    elif high is not None:
+        condition += " AND expectedAtId <= :high"
+    values |= {name: {"S": value} for name, value in ((":low", low), (":high", high)) if value is not None}
+    request: dict[str, Any] = {
+        "TableName": table_name(SLA_ERRORS_TABLE),
+        "IndexName": index,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": {"#partition": partition_key},
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": False,
+        # One more than a page: a full page followed by nothing then ends the list, instead of a last empty page.
+        "Limit": limit + 1,
+    }
+    if after is not None:
+        record_id = after.split("#", 1)[1]
+        request["ExclusiveStartKey"] = {
+            "id": {"S": record_id},
+            partition_key: {"S": partition},
+            "expectedAtId": {"S": after},
+        }
+    response = client("dynamodb").query(**request)
+    items = response.get("Items", [])
+    # Fewer items than asked for, with a LastEvaluatedKey, means DynamoDB stopped at its 1 MB limit: more may follow.
+    page, more = items[:limit], len(items) > limit or "LastEvaluatedKey" in response
+    if not page:
+        return Page([], None)
+    last_sort_key = page[-1]["expectedAtId"]["S"] if more else None
+    return Page([_record(item) for item in page], last_sort_key)
+
+
+def _record(item: dict[str, Any]) -> SlaError:
+    values = {name: _deserializer.deserialize(value) for name, value in item.items()}
+    fields = {name: value for name, value in values.items() if name in _RECORD_FIELDS}
+    fields.setdefault("receivedAt", None)
+    fields.setdefault("message", None)
+    fields.setdefault("source", None)
+    return SlaError.model_validate(fields)

@@ -1,0 +1,35 @@
+"""moto-backed AWS with every declared resource; see helpers.py for calling handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from embedded_stack.provision import Provisioned, provision
+from lambdas.shared.aws import client
+
+
+@pytest.fixture(scope="session")
+def boto3_session() -> boto3.Session:
+    """One session for all tests: each new one loads every service model from disk again (~0.1 s a client)."""
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+
+
+@pytest.fixture
+def aws(boto3_session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[Provisioned]:
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        boto3.DEFAULT_SESSION = boto3_session
+        client.cache_clear()
+        provisioned = provision()
+        for name, value in provisioned.environment().items():
+            monkeypatch.setenv(name, value)
+        yield provisioned
+    client.cache_clear()

@@ -1,0 +1,109 @@
+"""Every function's role grants exactly the catalog's actions on exactly its own resources."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+from lambdas.catalog import Function
+from unit_tests.infra.conftest import ACCOUNT, REGION, STACK, Deployed
+from unit_tests.infra.declarations import RICH
+
+PREFIX = f"serverless-platform-{STACK}-"
+# The only wildcards a role may name: any object key of its own bucket, any stream of its own log group.
+ALLOWED_WILDCARD_SUFFIXES = ("/*", ":log-stream:*")
+
+
+def policy_of(deployed: Deployed, function_name: str) -> dict[str, Any]:
+    role = deployed.one("aws:iam/role:Role", name=f"{PREFIX}{function_name}")
+    [policy] = [p for p in deployed.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.state["__id"]]
+    return json.loads(policy.inputs["policy"])
+
+
+def expected_grants(deployed: Deployed, function: Function) -> set[tuple[str, str]]:
+    """(action, resource) pairs the catalog declares for a function, with the mocked physical ARNs."""
+    tables = {t.inputs["name"]: t.state["arn"] for t in deployed.of_type("aws:dynamodb/table:Table")}
+    buckets = {b.inputs["bucketPrefix"]: b.state["arn"] for b in deployed.of_type("aws:s3/bucket:Bucket")}
+    pool_arn = deployed.one("aws:cognito/userPool:UserPool").state["arn"]
+    grants: set[tuple[str, str]] = set()
+    for access in function.tables:
+        arn = tables[f"{PREFIX}{access.table.name}"]
+        resources = [arn]
+        if "dynamodb:Query" in access.actions:
+            resources += [f"{arn}/index/{index.name}" for index in access.table.indexes]
+        grants |= {(action, resource) for action in access.actions for resource in resources}
+    for access in function.buckets:
+        arn = buckets[f"{PREFIX}{access.bucket.name}-"]
+        for action in access.actions:
+            grants.add((action, f"{arn}/*" if "Object" in action else arn))
+    grants |= {(action, pool_arn) for action in function.user_pool_actions}
+    log_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}{function.name}"
+    grants |= {("logs:CreateLogStream", log_group), ("logs:PutLogEvents", f"{log_group}:log-stream:*")}
+    return grants
+
+
+def granted(policy: dict[str, Any]) -> set[tuple[str, str]]:
+    pairs = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, "no NotAction/NotResource/Condition"
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+        pairs |= {(action, resource) for action in actions for resource in resources}
+    return pairs
+
+
+def check_least_privilege(deployed: Deployed) -> None:
+    functions = [f for f in deployed.declared.functions if f not in deployed.declared.user_pool_triggers.values()]
+    assert functions
+    for function in functions:
+        pairs = granted(policy_of(deployed, function.name))
+        assert pairs == expected_grants(deployed, function), function.name
+        for action, resource in pairs:
+            assert "*" not in action, (function.name, action)
+            assert resource != "*"
+            if "*" in resource:
+                assert resource.endswith(ALLOWED_WILDCARD_SUFFIXES), resource
+                assert resource.count("*") == 1, resource
+    # No managed policy anywhere near a function role (AWSLambdaBasicExecutionRole grants logs on `*`).
+    function_roles = {f"{PREFIX}{f.name}-id" for f in deployed.declared.functions}
+    for role in deployed.of_type("aws:iam/role:Role"):
+        assert not role.inputs.get("managedPolicyArns"), role.name
+    for attachment in deployed.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        assert attachment.inputs["role"] not in function_roles
+
+
+@pulumi.runtime.test
+def test_each_role_grants_only_the_catalogs_actions_on_its_own_resources(deploy):
+    return deploy(check_least_privilege)
+
+
+@pulumi.runtime.test
+def test_least_privilege_with_indexes_buckets_and_the_user_pool(deploy):
+    def check(deployed: Deployed) -> None:
+        check_least_privilege(deployed)
+        reader = granted(policy_of(deployed, "reader"))
+        events = deployed.one("aws:dynamodb/table:Table", name=f"{PREFIX}events").state["arn"]
+        assert ("dynamodb:Query", f"{events}/index/byKind") in reader
+        assert ("dynamodb:Query", f"{events}/index/byUser") in reader
+        writer = granted(policy_of(deployed, "writer"))
+        assert not any("/index/" in resource for _, resource in writer), "PutItem needs no index ARN"
+        bucket = deployed.one("aws:s3/bucket:Bucket").state["arn"]
+        assert ("s3:ListBucket", bucket) in writer
+        assert ("s3:PutObject", f"{bucket}/*") in writer
+
+    return deploy(check, declared=RICH)
+
+
+@pulumi.runtime.test
+def test_lambda_roles_trust_only_lambda(deploy):
+    def check(deployed: Deployed) -> None:
+        for function in deployed.declared.functions:
+            role = deployed.one("aws:iam/role:Role", name=f"{PREFIX}{function.name}")
+            [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+            assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+            assert statement["Action"] == "sts:AssumeRole"
+
+    return deploy(check, config={"autoConfirmSignUps": True})

@@ -42,12 +42,12 @@ lock: install
 		--universal -o requirements/dev.lock -q
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --universal -o requirements/lambda.lock -q
 
-# One deterministic zip per catalog function, for arm64 and x86_64, under build/<arch>/ (docs/deploying.md).
+# One deterministic zip per catalog function, for arm64 and x86_64, under build/<arch>/ (README.md, "Deploying").
 # `make build LAMBDA_ARCH=arm64` builds one architecture only.
 build: install
 	$(PY) -m infra.package $(if $(LAMBDA_ARCH),--arch $(LAMBDA_ARCH))
 
-# The LocalStack path (docs/deploying.md): needs Docker, the Pulumi CLI and a LocalStack auth token.
+# The LocalStack path (README.md, "Deploying"): needs Docker, the Pulumi CLI and a LocalStack auth token.
 localstack-up:
 	@command -v docker >/dev/null || { echo "docker not found: install Docker Engine or Docker Desktop (https://docs.docker.com/get-docker/)"; exit 1; }
 	@docker compose version >/dev/null 2>&1 || { echo "docker compose v2 not found: install the Compose plugin (https://docs.docker.com/compose/install/)"; exit 1; }

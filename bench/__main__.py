@@ -4,15 +4,21 @@ Absolute times depend on the machine; the ratios say what the stack adds on top 
 - api_gateway_overhead: GET /health over HTTP through the stand-in / the same handler called directly.
 - authorizer_overhead: GET /tenants/{id} with a Cognito token over HTTP / the same handler called directly.
 - tenant_create: POST /tenants over HTTP / the same handler called directly (both write to the moto server).
-- stack_start: starting the whole embedded stack / starting moto's server alone.
-- memory_per_request: bytes allocated per HTTP request (tracemalloc peak) / per direct handler call.
+- stack_start: a fresh interpreter until the embedded stack served its first API request / a fresh interpreter
+  until moto's server alone answered its first request (the floor for any moto-based local stack).
+- memory_peak: peak Python memory (tracemalloc) while serving 100 GET /health over HTTP — client, stand-in and
+  handler — / while calling the same handler 100 times directly.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import logging
+import os
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 import uuid
@@ -21,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from embedded_stack.events import lambda_context, proxy_event
 from embedded_stack.stack import EmbeddedStack, StackSettings
@@ -30,14 +35,52 @@ RESULTS = Path(__file__).parent / "results" / "latest.json"
 ROUNDS = 5
 
 
-def per_call(action: Callable[[], Any], calls: int) -> float:
-    """Median over ROUNDS of the mean seconds per call."""
-    samples = []
+def batch_seconds(action: Callable[[], Any], calls: int) -> float:
+    started = time.perf_counter()
+    for _ in range(calls):
+        action()
+    return (time.perf_counter() - started) / calls
+
+
+def compare(name: str, candidate: Callable[[], Any], baseline: Callable[[], Any], calls: int) -> dict[str, Any]:
+    """Median seconds per call of each, their rounds interleaved so that drift (a growing table, a busy
+    machine) weighs on both alike."""
+    candidate_samples, baseline_samples = [], []
     for _ in range(ROUNDS):
-        started = time.perf_counter()
-        for _ in range(calls):
-            action()
-        samples.append((time.perf_counter() - started) / calls)
+        candidate_samples.append(batch_seconds(candidate, calls))
+        baseline_samples.append(batch_seconds(baseline, calls))
+    return ratio(name, statistics.median(candidate_samples), statistics.median(baseline_samples), "s/request")
+
+
+STACK_FIRST_REQUEST = """
+import time
+import requests
+from embedded_stack.stack import EmbeddedStack, StackSettings
+stack = EmbeddedStack(StackSettings(api_port=0, aws_port=0, outputs_file=None, reload=False)).start()
+requests.get(stack.api_url + "/health").raise_for_status()
+print(time.time())
+stack.stop()
+"""
+MOTO_FIRST_REQUEST = """
+import time
+import requests
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+moto.start()
+host, port = moto.get_host_and_port()
+requests.get(f"http://{host}:{port}/moto-api/data.json").raise_for_status()
+print(time.time())
+moto.stop()
+"""
+
+
+def fresh_interpreter_seconds(program: str) -> float:
+    """Seconds from starting a new interpreter until `program` prints the time its first request was served."""
+    samples = []
+    for _ in range(3):
+        started = time.time()
+        finished = subprocess.run([sys.executable, "-c", program], check=True, capture_output=True, text=True)
+        samples.append(float(finished.stdout.split()[-1]) - started)
     return statistics.median(samples)
 
 
@@ -47,7 +90,7 @@ def peak_bytes(action: Callable[[], Any], calls: int) -> float:
         action()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return peak / calls
+    return peak
 
 
 def ratio(name: str, candidate: float, baseline: float, unit: str) -> dict[str, Any]:
@@ -73,16 +116,17 @@ def signed_in(session: requests.Session, api: str) -> tuple[dict[str, str], dict
 
 
 def main() -> None:
-    results = []
-    started = time.perf_counter()
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the handlers' logs are not what is measured
+    results = [
+        ratio(
+            "stack_start",
+            fresh_interpreter_seconds(STACK_FIRST_REQUEST),
+            fresh_interpreter_seconds(MOTO_FIRST_REQUEST),
+            "s",
+        )
+    ]
     stack = EmbeddedStack(StackSettings(api_port=0, aws_port=0, outputs_file=None, reload=False)).start()
-    stack_start = time.perf_counter() - started
-    moto_started = time.perf_counter()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    moto_start = time.perf_counter() - moto_started
-    moto.stop()
-    results.append(ratio("stack_start", stack_start, moto_start, "s"))
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
         api = stack.api_url
         session = requests.Session()
@@ -90,11 +134,11 @@ def main() -> None:
 
         health_event = proxy_event("GET", "/health", headers={"Host": "localhost"})
         results.append(
-            ratio(
+            compare(
                 "api_gateway_overhead",
-                per_call(lambda: session.get(f"{api}/health"), 200),
-                per_call(direct("lambdas.platform.handler", health_event), 200),
-                "s/request",
+                lambda: session.get(f"{api}/health"),
+                direct("lambdas.platform.handler", health_event),
+                200,
             )
         )
         tenant = session.post(
@@ -110,11 +154,11 @@ def main() -> None:
             claims=claims,
         )
         results.append(
-            ratio(
+            compare(
                 "authorizer_overhead",
-                per_call(lambda: session.get(f"{api}/tenants/{tenant['id']}", headers=headers), 100),
-                per_call(direct("lambdas.tenants.handler", get_event), 100),
-                "s/request",
+                lambda: session.get(f"{api}/tenants/{tenant['id']}", headers=headers),
+                direct("lambdas.tenants.handler", get_event),
+                100,
             )
         )
 
@@ -131,15 +175,13 @@ def main() -> None:
             )
             tenants_handler(event, lambda_context("tenants"))
 
-        results.append(
-            ratio("tenant_create", per_call(create_over_http, 50), per_call(create_directly, 50), "s/request")
-        )
+        results.append(compare("tenant_create", create_over_http, create_directly, 50))
         results.append(
             ratio(
-                "memory_per_request",
+                "memory_peak",
                 peak_bytes(lambda: session.get(f"{api}/health"), 100),
                 peak_bytes(direct("lambdas.platform.handler", health_event), 100),
-                "bytes/request",
+                "bytes",
             )
         )
     finally:

@@ -99,3 +99,20 @@ def test_a_missing_zip_tells_the_user_to_run_make_build(deploy, tmp_path: Path):
     with pytest.raises(MissingArtifactError, match="run `make build`"):
         deploy(lambda _: None, config={"artifactDir": str(empty)})
     return pulumi.Output.from_input(None)
+
+
+@pulumi.runtime.test
+def test_stack_tags_reach_the_main_resources(deploy):
+    def check(deployed: Deployed) -> None:
+        for kind in (
+            "aws:dynamodb/table:Table",
+            "aws:lambda/function:Function",
+            "aws:iam/role:Role",
+            "aws:cognito/userPool:UserPool",
+            "aws:apigateway/restApi:RestApi",
+            "aws:apigateway/stage:Stage",
+        ):
+            for resource in deployed.of_type(kind):
+                assert resource.inputs["tags"] == {"team": "platform"}, (kind, resource.name)
+
+    return deploy(check, config={"tags": {"team": "platform"}})

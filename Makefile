@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format build bench lock localstack-up deploy-local integration destroy-local clean
+.PHONY: install run routes test lint format build bench lock localstack-up deploy-local integration destroy-local clean
 
 install: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): requirements/dev.lock pyproject.toml
 
 run: install
 	$(PY) -m embedded_stack
+
+# Every route, read from the functions' resolvers (the same list API Gateway and the embedded stack serve).
+routes: install
+	@$(PY) -c "from lambdas.catalog import route_table; print(route_table())"
 
 lint: install
 	$(PY) -m ruff check .

@@ -57,9 +57,11 @@ class CognitoAuthorizer:
     ) -> None:
         self.issuer = issuer
         self.audience = audience
+        # The key set is cached for `jwks_lifespan_seconds`, not each key forever (`cache_keys`): a key the pool
+        # drops stops verifying once the cached set expires.
         self._jwks = PyJWKClient(
             jwks_url,
-            cache_keys=True,
+            cache_keys=False,
             cache_jwk_set=True,
             lifespan=jwks_lifespan_seconds,
             cooldown_duration=refetch_cooldown_seconds,

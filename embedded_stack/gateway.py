@@ -25,6 +25,7 @@ from uuid import uuid4
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from embedded_stack.authorizer import AuthorizationError
 from embedded_stack.events import lambda_context, proxy_event
 from lambdas import catalog
 from lambdas.catalog import GatewayResponse, Route
@@ -33,7 +34,9 @@ log = logging.getLogger("embedded_stack.gateway")
 
 
 class ClaimsVerifier(Protocol):
-    def claims(self, authorization_header: str | None) -> dict[str, str]: ...
+    def claims(self, authorization_header: str | None) -> dict[str, str]:
+        """The caller's claims; AuthorizationError when the request may not pass."""
+        ...
 
 
 class HandlerCode:
@@ -85,7 +88,12 @@ class Gateway:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
         started = time.perf_counter()
-        response = self.handle(request)
+        try:
+            response = self.handle(request)
+        except Exception:
+            # A fault of the stand-in itself (the authorizer could not fetch keys, say): API Gateway's DEFAULT_5XX.
+            log.exception("gateway fault on %s %s", request.method, request.path)
+            response = gateway_response(catalog.DEFAULT_5XX, str(uuid4()))
         # One line a request, like the stage's access log.
         log.info(
             "%s %s %d %.0fms",
@@ -112,8 +120,8 @@ class Gateway:
         if not route.public:
             try:
                 claims = self.authorizer.claims(request.headers.get("Authorization"))
-            except Exception:
-                log.info("authorizer rejected %s %s", request.method, request.path)
+            except AuthorizationError as refused:
+                log.info("authorizer refused %s %s: %s", request.method, request.path, refused)
                 return gateway_response(catalog.UNAUTHORIZED, request_id)
         event = self.event_for(request, route, request_id, claims)
         return self.invoke(route.function, event, request_id)

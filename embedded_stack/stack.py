@@ -65,6 +65,8 @@ class EmbeddedStack:
             }
         )
         os.environ.pop("AWS_PROFILE", None)
+        # Deployed, each function has its own name here; in one process they share one.
+        os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "serverless-platform")
         from embedded_stack.provision import provision  # boto3 clients made after the environment is set
 
         provisioned = provision()

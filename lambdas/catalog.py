@@ -286,3 +286,14 @@ def stack_outputs(
     if aws_endpoint is not None:
         outputs["awsEndpoint"] = aws_endpoint
     return outputs
+
+
+def route_table() -> str:
+    """The routes as a Markdown table (`make routes`)."""
+    rows = ["| method | path | auth | function |", "|---|---|---|---|"]
+    rows += [
+        f"| {route.method} | `{route.path}` | {'public' if route.public else 'Cognito ID token'} | "
+        f"{route.function.name} |"
+        for route in routes()
+    ]
+    return "\n".join(rows)

@@ -63,7 +63,7 @@ def jwks_server() -> Iterator[JwksServer]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     served.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     yield served
@@ -408,3 +408,16 @@ def test_java_date(epoch: float, rendered: str) -> None:
 )
 def test_render_claims(claims: dict[str, Any], rendered: dict[str, str]) -> None:
     assert render_claims(claims) == rendered
+
+
+def test_a_key_dropped_from_the_jwks_stops_verifying_when_the_cached_set_expires(
+    jwks: JwksServer, pool_key: SigningKey
+) -> None:
+    verifier = authorizer(jwks, jwks_lifespan_seconds=0.2, refetch_cooldown_seconds=0)
+    token = pool_key.sign(id_claims())
+    assert verifier.claims(token)["sub"]
+    jwks.documents["/jwks.json"] = {"keys": [SigningKey(kid="pool-key-2").jwk]}
+
+    time.sleep(0.3)
+
+    assert_refused(verifier, token)

@@ -93,3 +93,11 @@ def test_stack_outputs_have_the_agreed_keys() -> None:
     assert "awsEndpoint" in catalog.stack_outputs(
         api_url="u", region="r", user_pool_id="p", user_pool_client_id="c", tables={}, buckets={}, aws_endpoint="e"
     )
+
+
+def test_the_route_table_lists_every_route_once() -> None:
+    table = catalog.route_table().splitlines()
+
+    assert len(table) == 2 + len(catalog.routes())
+    assert "| POST | `/tenants` | Cognito ID token | tenants |" in table
+    assert "| GET | `/health` | public | platform |" in table

@@ -170,3 +170,17 @@ def test_a_pool_without_email_usernames(aws: Provisioned, installed: None) -> No
     created = cognito.admin_get_user(UserPoolId=pool_id, Username="grace")
     assert created["UserStatus"] == "CONFIRMED"
     assert "email_verified" not in {a["Name"] for a in created["UserAttributes"]}
+
+
+def test_a_trigger_that_does_not_confirm_leaves_the_user_to_confirm(
+    aws: Provisioned, installed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(presignup, "lambda_handler", lambda event, context: event)
+
+    response = sign_up(aws.user_pool_client_id, "later@example.com")
+
+    assert response["UserConfirmed"] is False
+    assert "CodeDeliveryDetails" in response
+    created = user(aws, "later@example.com")
+    assert created["UserStatus"] == "UNCONFIRMED"
+    assert "email_verified" not in created["Attributes"]

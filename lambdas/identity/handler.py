@@ -1,7 +1,7 @@
 """Public identity routes: sign-up, confirmation, login and token refresh, all in front of the user pool.
 
 Nothing here logs or prints a request body, since the bodies carry passwords and tokens: `log_event=False` holds
-even if POWERTOOLS_LOGGER_LOG_EVENT is set, and the resolver's debug printing is off even if POWERTOOLS_DEV is.
+even if POWERTOOLS_LOGGER_LOG_EVENT is set, and the shared resolver never prints events, even if POWERTOOLS_DEV is.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from lambdas.shared.api import resolver
 
 logger = Logger()
 app = resolver()
-# Powertools' debug mode (on whenever POWERTOOLS_DEV is set, as in the embedded stack) prints every event to
-# stdout, bodies included: here those are passwords and tokens. The resolver takes no later switch, hence this.
-app._debug = False
 
 
 @app.post("/auth/signup", security=PUBLIC, status_code=201, tags=["auth"], summary="Sign up")

@@ -25,7 +25,8 @@ _PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
 def resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    # debug=False whatever POWERTOOLS_DEV says: debug mode prints every event, passwords and tokens included.
+    app = APIGatewayRestResolver(enable_validation=True, debug=False)
     app.configure_openapi(
         title="serverless-platform API",
         security_schemes={

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
+from embedded_stack.authorizer import AuthorizationError
 from embedded_stack.gateway import Gateway, HandlerCode, is_binary
 from lambdas import catalog
 from lambdas.catalog import Function, Route
@@ -24,7 +25,7 @@ PROTECTED = Route("POST", "/things", ECHO, public=False)
 class Verifier:
     def claims(self, authorization_header: str | None) -> dict[str, str]:
         if authorization_header != "Bearer good":
-            raise ValueError("bad token")
+            raise AuthorizationError("bad token")
         return {"sub": "user-1"}
 
 
@@ -192,3 +193,18 @@ def test_handler_code_does_not_reload_unless_asked() -> None:
     code = HandlerCode(watch=False)
 
     assert code.routes() is catalog.routes()
+
+
+def test_a_fault_of_the_gateway_itself_is_a_json_500() -> None:
+    class BrokenVerifier:
+        def claims(self, authorization_header: str | None) -> dict[str, str]:
+            raise RuntimeError("JWKS unreachable")
+
+    code = FakeCode(echo)
+    client = Client(Gateway(code, BrokenVerifier()))  # type: ignore[arg-type]
+
+    response = client.post("/things", json={}, headers={"Authorization": "Bearer good"})
+
+    assert response.status_code == 500
+    assert response.json["message"] == "Internal server error"
+    assert code.events == []

@@ -14,6 +14,8 @@ import pytest
 from embedded_stack.provision import Provisioned
 from lambdas import catalog
 from lambdas.shared.aws import client
+from lambdas.sla_errors import store
+from lambdas.sla_errors.models import NewSlaError
 from unit_tests.helpers import CALLER_CLAIMS, call
 
 OTHER_CALLER = {"sub": "9d8c7b6a-5f4e-4d3c-8b2a-1a0b9c8d7e6f", "email": "other@example.com", "token_use": "id"}
@@ -369,3 +371,23 @@ def test_an_internal_fault_is_500_with_the_request_id_and_no_internals(
     assert result.status == 500
     assert set(result.json()) == {"message", "requestId"}
     assert "no-such-table" not in result.body and "ResourceNotFound" not in result.body
+
+
+def test_a_taken_id_is_drawn_again(aws: Provisioned) -> None:
+    taken = record()["id"]
+    fresh = str(uuid.uuid4())
+    ids = iter([taken, fresh])
+    new = NewSlaError.model_validate(breach())
+
+    stored = store.record(new, reporter=CALLER_CLAIMS["sub"], now=datetime.now(UTC), new_id=lambda: next(ids))
+
+    assert stored.id == fresh
+    assert call("GET", f"/sla-errors/{taken}").json()["fileName"] != new.file_name  # the first is untouched
+
+
+def test_no_free_id_is_a_fault(aws: Provisioned) -> None:
+    taken = record()["id"]
+    new = NewSlaError.model_validate(breach())
+
+    with pytest.raises(RuntimeError, match="no free SLA error id"):
+        store.record(new, reporter=CALLER_CLAIMS["sub"], now=datetime.now(UTC), new_id=lambda: taken)

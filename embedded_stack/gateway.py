@@ -51,6 +51,8 @@ class HandlerCode:
         self._sources = Path(self._catalog.__file__).resolve().parent
         self._lock = threading.Lock()
         self._stamp = self._sources_stamp()
+        # Import every handler now, as the start-up's work: a broken declaration fails here, not on a request.
+        self._catalog.routes()
 
     def routes(self) -> tuple[Route, ...]:
         self._reload_if_changed()
@@ -184,7 +186,9 @@ def proxy_response(result: dict[str, Any]) -> Response:
 
 
 def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")
+    return Response(
+        json.dumps(body, separators=(",", ":")), status=status, headers=headers, content_type="application/json"
+    )
 
 
 def gateway_response(response: GatewayResponse, request_id: str) -> Response:

@@ -44,6 +44,7 @@ class StackSettings:
 class EmbeddedStack:
     settings: StackSettings = field(default_factory=StackSettings)
     outputs: dict[str, Any] = field(default_factory=dict)
+    gateway: Gateway | None = None
     _moto: ThreadedMotoServer | None = None
     _http: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
@@ -73,8 +74,8 @@ class EmbeddedStack:
         os.environ.update(provisioned.environment())
         self._install_cognito_triggers()
         authorizer = self._authorizer(aws_endpoint, provisioned.user_pool_id, provisioned.user_pool_client_id)
-        gateway = Gateway(HandlerCode(watch=settings.reload), authorizer)
-        self._http = make_server(settings.host, settings.api_port, gateway, threaded=True)
+        self.gateway = Gateway(HandlerCode(watch=settings.reload), authorizer)
+        self._http = make_server(settings.host, settings.api_port, self.gateway, threaded=True)
         self._thread = threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True)
         self._thread.start()
         self.outputs = catalog.stack_outputs(

@@ -72,12 +72,13 @@ integration: install
 		pulumi stack output --json --stack dev > .local-stack/pulumi-outputs.json
 	STACK_OUTPUTS=.local-stack/pulumi-outputs.json $(PY) -m pytest integration_tests
 
+# `docker compose down` interpolates the whole file too, and the file requires the token: stopping needs none.
 destroy-local:
 	@command -v pulumi >/dev/null || { echo "pulumi not found: curl -fsSL https://get.pulumi.com | sh, then pulumi login --local"; exit 1; }
 	@command -v docker >/dev/null || { echo "docker not found: install Docker Engine or Docker Desktop (https://docs.docker.com/get-docker/)"; exit 1; }
 	export PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}"; \
 		pulumi destroy --stack dev --yes --non-interactive
-	docker compose -f docker-compose.localstack.yml down
+	LOCALSTACK_AUTH_TOKEN="$${LOCALSTACK_AUTH_TOKEN:-unused-by-down}" docker compose -f docker-compose.localstack.yml down
 
 clean:
 	rm -rf $(VENV) build .local-stack .coverage .coverage.*

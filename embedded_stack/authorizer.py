@@ -6,7 +6,8 @@ pool's app client: RS256 signature by a key of the pool's JWKS, unexpired, `iss`
 
 Keys come from the JWKS URL it is configured with, never from the token (`jku`, `x5u` and the `iss` claim are
 not followed). They are cached; a token signed with a key id not in the cache fetches the JWKS again, at most once
-per `refetch_cooldown_seconds`, so a flood of made-up key ids cannot turn into a flood of JWKS requests.
+per `refetch_cooldown_seconds`, so a flood of made-up key ids cannot turn into a flood of JWKS requests. A JWKS
+that cannot be fetched is a fault (PyJWKClientConnectionError), not a refusal.
 
 Claims reach the function as REST API Cognito authorizers render them in `requestContext.authorizer.claims`
 (observed in events from deployed APIs; AWS does not document the format):
@@ -27,11 +28,12 @@ import jwt
 from jwt import PyJWKClient
 from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError
 
+from embedded_stack.events import MONTHS
+
 ALGORITHM = "RS256"
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "token_use")
 _DATE_CLAIMS = ("exp", "iat")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class AuthorizationError(Exception):
@@ -84,8 +86,10 @@ class CognitoAuthorizer:
             raise AuthorizationError("no key id")
         try:
             key = self._jwks.get_signing_key(kid)
-        except PyJWKClientConnectionError as error:
-            raise AuthorizationError(f"the JWKS could not be fetched: {error}") from None
+        except PyJWKClientConnectionError:
+            # Not the token's fault: a 401 would send the caller to log in again for nothing. The gateway answers
+            # 500, as API Gateway does when it cannot reach a Cognito authorizer (AUTHORIZER_FAILURE).
+            raise
         except PyJWKClientError:
             raise AuthorizationError("signed with a key not in the pool's JWKS") from None
         try:
@@ -144,6 +148,6 @@ def java_date(epoch_seconds: float) -> str:
     """`Thu May 30 07:38:49 UTC 2024`: Java's Date.toString in UTC, in English whatever the process's locale."""
     moment = time.gmtime(int(epoch_seconds))
     return (
-        f"{_DAYS[moment.tm_wday]} {_MONTHS[moment.tm_mon - 1]} {moment.tm_mday:02d} "
+        f"{_DAYS[moment.tm_wday]} {MONTHS[moment.tm_mon - 1]} {moment.tm_mday:02d} "
         f"{moment.tm_hour:02d}:{moment.tm_min:02d}:{moment.tm_sec:02d} UTC {moment.tm_year}"
     )

@@ -14,6 +14,7 @@ ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 API_ID = "embedded"
 DEFAULT_STAGE = "local"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 Multi = Mapping[str, str | Sequence[str]]
 
@@ -73,7 +74,7 @@ def proxy_event(
         "path": path,
         "protocol": "HTTP/1.1",
         "requestId": request_id,
-        "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "requestTime": f"{now:%d}/{MONTHS[now.month - 1]}/{now:%Y:%H:%M:%S} +0000",  # English, whatever the locale
         "requestTimeEpoch": int(now.timestamp() * 1000),
         "resourceId": "local",
         "resourcePath": resource or path,
@@ -111,7 +112,7 @@ class LambdaContext:
     memory_limit_in_mb: int = 256
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid4()))
-    _deadline: float = field(default=0.0, repr=False)
+    _deadline: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._deadline = time.monotonic() + self.timeout_seconds

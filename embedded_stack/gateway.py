@@ -68,6 +68,8 @@ class HandlerCode:
         if stamp == self._stamp:
             return
         with self._lock:
+            if stamp == self._stamp:
+                return  # another request thread reloaded while this one waited; again would drop its modules
             prefix = f"{self._package}."
             for name in [name for name in sys.modules if name == self._package or name.startswith(prefix)]:
                 del sys.modules[name]

@@ -15,7 +15,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from embedded_stack.events import REGION
-from embedded_stack.gateway import Gateway, HandlerCode
+from embedded_stack.gateway import ClaimsVerifier, Gateway, HandlerCode
 from lambdas import catalog
 
 log = logging.getLogger("embedded_stack")
@@ -119,7 +119,7 @@ class EmbeddedStack:
 
         install_pre_sign_up_trigger()
 
-    def _authorizer(self, aws_endpoint: str, pool_id: str, client_id: str) -> Any:
+    def _authorizer(self, aws_endpoint: str, pool_id: str, client_id: str) -> ClaimsVerifier:
         from embedded_stack.authorizer import CognitoAuthorizer
 
         return CognitoAuthorizer(

@@ -88,8 +88,7 @@ class Api(pulumi.ComponentResource):
         gateway_responses: tuple[GatewayResponse, ...],
         method_not_allowed: MethodNotAllowed,
         binary_media_types: tuple[str, ...],
-        function_names: Mapping[str, pulumi.Input[str]],
-        function_invoke_arns: Mapping[str, pulumi.Input[str]],
+        functions: Mapping[str, aws.lambda_.Function],
         user_pool_arn: pulumi.Input[str],
         settings: StackSettings,
         opts: pulumi.ResourceOptions | None = None,
@@ -149,7 +148,7 @@ class Api(pulumi.ComponentResource):
                 http_method=method.http_method,
                 type="AWS_PROXY",
                 integration_http_method="POST",
-                uri=function_invoke_arns[route.function.name],
+                uri=functions[route.function.name].invoke_arn,
                 opts=child,
             )
             served += [method, integration]
@@ -157,7 +156,7 @@ class Api(pulumi.ComponentResource):
                 f"{name}-invoke-{route.method}-{route.path}",
                 statement_id=statement_id(route),
                 action="lambda:InvokeFunction",
-                function=function_names[route.function.name],
+                function=functions[route.function.name].name,
                 principal="apigateway.amazonaws.com",
                 # Any stage, this method, this resource path (path parameters stay as `{name}`).
                 source_arn=pulumi.Output.concat(self.rest_api.execution_arn, f"/*/{route.method}{route.path}"),

@@ -99,7 +99,7 @@ def tls_only_policy(bucket_arn: str) -> str:
 class Buckets(pulumi.ComponentResource):
     """Every declared bucket: private, encrypted, TLS only, owner-enforced; versioning and CORS per stack."""
 
-    # S3 caps bucket_prefix at 37 characters (63 minus Pulumi's random suffix).
+    # The provider caps bucket_prefix at 37 characters: S3's 63 minus the 26-character unique suffix it appends.
     MAX_PREFIX = 37
 
     def __init__(

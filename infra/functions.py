@@ -25,10 +25,11 @@ LAMBDA_ASSUME_ROLE_POLICY = json.dumps(
 )
 
 # S3 actions on objects take an object ARN (`<bucketArn>/<key>`); every other S3 action takes the bucket's ARN.
-_S3_OBJECT_LEVEL = re.compile(r"^s3:(\w*Object\w*|AbortMultipartUpload|ListMultipartUploadParts)$")
+# `Bucket` excluded: s3:GetBucketObjectLockConfiguration is a bucket action although it names objects.
+_S3_OBJECT_LEVEL = re.compile(r"^s3:(?!\w*Bucket)(\w*Object\w*|AbortMultipartUpload|ListMultipartUploadParts)$")
 _DYNAMODB_INDEX_READS = frozenset({"dynamodb:Query", "dynamodb:Scan"})
 
-# IAM and Lambda cap role and function names at 64 characters.
+# Lambda caps function names, and IAM role names, at 64 characters; a function's role has the function's name.
 MAX_NAME = 64
 
 
@@ -99,7 +100,8 @@ def access_statements(
 
 def log_statements(log_group_arn: str) -> list[dict[str, Any]]:
     """Writing to its own log group only. PutLogEvents is authorised on log streams, whose names Lambda makes up
-    per container, so that one statement names `<logGroupArn>:log-stream:*`: the only wildcard in any role."""
+    per container, so that statement names `<logGroupArn>:log-stream:*`: with `<bucketArn>/*`, the only wildcards
+    in any role."""
     arn = log_group_arn.removesuffix(":*")
     return [
         {"Sid": "CreateLogStream", "Effect": "Allow", "Action": ["logs:CreateLogStream"], "Resource": [arn]},
@@ -116,9 +118,9 @@ def policy_document(statements: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=1)
 
 
-def _checked(name: str, what: str) -> str:
+def _checked(name: str) -> str:
     if len(name) > MAX_NAME:
-        raise ValueError(f"{what} name {name!r} is longer than {MAX_NAME} characters: use a shorter stack name")
+        raise ValueError(f"function name {name!r} is longer than {MAX_NAME} characters: use a shorter stack name")
     return name
 
 
@@ -140,7 +142,7 @@ class LambdaFunction(pulumi.ComponentResource):
     ) -> None:
         super().__init__("serverless-platform:compute:Function", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        function_name = _checked(f"{settings.prefix}{short_name}", "function")
+        function_name = _checked(f"{settings.prefix}{short_name}")
         artifact = artifacts.find(Path(settings.artifact_dir), settings.lambda_architecture, short_name)
 
         self.log_group = aws.cloudwatch.LogGroup(
@@ -152,7 +154,7 @@ class LambdaFunction(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
-            name=_checked(function_name, "role"),
+            name=function_name,
             assume_role_policy=LAMBDA_ASSUME_ROLE_POLICY,
             tags=settings.tags or None,
             opts=child,

@@ -33,8 +33,10 @@ MAX_ZIP_BYTES = 5 * 1024 * 1024
 # The earliest time a zip can hold: the same for every build, on every machine.
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # a regular file, rw-r--r--: Lambda needs world-readable, nothing needs executable
-# Nothing the runtime imports: bytecode (stale across Python builds), type stubs, console scripts.
-_SKIPPED_DIRS = frozenset({"__pycache__", "bin"})
+# Nothing the runtime imports: bytecode (stale across Python builds), type stubs, and the console scripts that
+# `pip install --target` writes to <target>/bin (only there: a package may have a `bin` subpackage of its own).
+_SKIPPED_DIRS = frozenset({"__pycache__"})
+_SKIPPED_TOP_LEVEL_DIRS = frozenset({"bin"})
 _SKIPPED_SUFFIXES = (".pyc", ".pyo", ".pyi")
 
 Runner = Callable[[Sequence[str]], None]
@@ -97,7 +99,8 @@ def install_dependencies(
 
 def _files(root: Path, prefix: str = "") -> Iterator[tuple[str, Path]]:
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS and not d.endswith(".egg-info")]
+        skipped = _SKIPPED_DIRS | (_SKIPPED_TOP_LEVEL_DIRS if Path(dirpath) == root else frozenset())
+        dirnames[:] = [d for d in dirnames if d not in skipped and not d.endswith(".egg-info")]
         for filename in filenames:
             if filename.endswith(_SKIPPED_SUFFIXES):
                 continue

@@ -123,8 +123,7 @@ def build_stack(settings: StackSettings, declared: Declarations) -> Platform:
         gateway_responses=declared.gateway_responses,
         method_not_allowed=declared.method_not_allowed,
         binary_media_types=declared.binary_media_types,
-        function_names={key: fn.function.name for key, fn in functions.functions.items() if key in routed},
-        function_invoke_arns={key: fn.function.invoke_arn for key, fn in functions.functions.items() if key in routed},
+        functions={key: fn.function for key, fn in functions.functions.items() if key in routed},
         user_pool_arn=auth.user_pool.arn,
         settings=settings,
     )

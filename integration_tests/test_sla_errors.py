@@ -142,7 +142,9 @@ def test_the_window_filters_a_files_list(api: Api, auth_headers: dict[str, str])
     records = {hours: post(api, auth_headers, fileName=name, expectedAt=iso(hours_ago(hours))) for hours in (1, 2, 3)}
     eventually(lambda: list_ids(api, auth_headers, fileName=name), lambda ids: len(ids) == 3)
 
-    ids = list_ids(api, auth_headers, fileName=name, **{"from": iso(hours_ago(2)), "to": iso(hours_ago(2))})
+    # The record's own instant: `hours_ago(2)` again would be a second later if the clock ticked meanwhile.
+    instant = records[2]["expectedAt"]
+    ids = list_ids(api, auth_headers, fileName=name, **{"from": instant, "to": instant})
 
     assert ids == [records[2]["id"]]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -119,11 +119,12 @@ class Route:
     function: Function
     public: bool
 
-    @property
+    @cached_property
     def path_pattern(self) -> re.Pattern[str]:
         """Matches a request path; captures path parameters by name, each one path segment."""
         pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
-        return re.compile(f"^{pattern}$")
+        # `\Z`, not `$`: `$` also matches before a final newline, so `/health%0A` would be served as `/health`.
+        return re.compile(f"^{pattern}\\Z")
 
 
 # ---------------------------------------------------------------------------------------------- resources

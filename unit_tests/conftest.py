@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from embedded_stack.cognito_triggers import install_pre_sign_up_trigger, is_installed, uninstall_pre_sign_up_trigger
 from embedded_stack.provision import Provisioned, provision
 from lambdas.shared.aws import client
 
@@ -33,3 +36,37 @@ def aws(boto3_session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Iterat
             monkeypatch.setenv(name, value)
         yield provisioned
     client.cache_clear()
+
+
+@pytest.fixture
+def dynamodb_calls(aws: Provisioned) -> Iterator[Counter[str]]:
+    """Every DynamoDB API call the code makes, by operation name (botocore's own event hook, not a mock)."""
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    dynamodb = client("dynamodb")
+    dynamodb.meta.events.register("before-call.dynamodb.*", count)
+    yield calls
+    dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
+
+
+@pytest.fixture
+def no_trigger() -> Iterator[None]:
+    """Cognito without a PreSignUp trigger: a sign-up stays UNCONFIRMED until confirmed."""
+    was_installed = is_installed()
+    uninstall_pre_sign_up_trigger()
+    yield
+    if was_installed:
+        install_pre_sign_up_trigger()
+
+
+@pytest.fixture
+def trigger() -> Iterator[None]:
+    """Cognito with the platform's PreSignUp trigger, as deployed and in the embedded stack."""
+    was_installed = is_installed()
+    install_pre_sign_up_trigger()
+    yield
+    if not was_installed:
+        uninstall_pre_sign_up_trigger()

@@ -42,6 +42,7 @@ def test_routes_are_read_from_the_resolvers(functions: list[Function], monkeypat
     ]
     assert routes[1].path_pattern.match("/things/a-1").groupdict() == {"thingId": "a-1"}
     assert routes[1].path_pattern.match("/things/a/b") is None
+    assert routes[0].path_pattern.match("/things\n") is None  # `$` would match before a final newline
 
 
 def test_a_route_must_say_whether_it_is_public(functions: list[Function], monkeypatch: pytest.MonkeyPatch) -> None:

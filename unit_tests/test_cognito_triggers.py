@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,15 +14,6 @@ from lambdas.presignup import handler as presignup
 from lambdas.shared.aws import client
 
 PASSWORD = "Correct-Horse-42"
-
-
-@pytest.fixture
-def installed() -> Iterator[None]:
-    was_installed = is_installed()
-    install_pre_sign_up_trigger()
-    yield
-    if not was_installed:
-        uninstall_pre_sign_up_trigger()
 
 
 def sign_up(client_id: str, email: str, **extra: Any) -> dict[str, Any]:
@@ -61,21 +51,15 @@ def test_installing_twice_wraps_moto_once_and_uninstalling_restores_moto() -> No
             install_pre_sign_up_trigger()
 
 
-def test_without_the_trigger_moto_leaves_a_sign_up_unconfirmed(aws: Provisioned) -> None:
-    was_installed = is_installed()
-    uninstall_pre_sign_up_trigger()
-    try:
-        response = sign_up(aws.user_pool_client_id, "plain@example.com")
-    finally:
-        if was_installed:
-            install_pre_sign_up_trigger()
+def test_without_the_trigger_moto_leaves_a_sign_up_unconfirmed(aws: Provisioned, no_trigger: None) -> None:
+    response = sign_up(aws.user_pool_client_id, "plain@example.com")
 
     assert response["UserConfirmed"] is False
     assert "CodeDeliveryDetails" in response  # the pool auto-verifies email: a code would be sent
     assert user(aws, "plain@example.com")["UserStatus"] == "UNCONFIRMED"
 
 
-def test_the_trigger_confirms_and_verifies_and_no_code_is_sent(aws: Provisioned, installed: None) -> None:
+def test_the_trigger_confirms_and_verifies_and_no_code_is_sent(aws: Provisioned, trigger: None) -> None:
     response = sign_up(aws.user_pool_client_id, "ada@example.com")
 
     assert response["UserConfirmed"] is True
@@ -92,7 +76,7 @@ def test_the_trigger_confirms_and_verifies_and_no_code_is_sent(aws: Provisioned,
     assert tokens["AuthenticationResult"]["IdToken"]
 
 
-def test_the_request_is_checked_before_the_trigger_runs(aws: Provisioned, installed: None) -> None:
+def test_the_request_is_checked_before_the_trigger_runs(aws: Provisioned, trigger: None) -> None:
     sign_up(aws.user_pool_client_id, "twice@example.com")
 
     with pytest.raises(ClientError) as raised:
@@ -102,7 +86,7 @@ def test_the_request_is_checked_before_the_trigger_runs(aws: Provisioned, instal
 
 
 def test_the_trigger_gets_cognitos_pre_sign_up_event(
-    aws: Provisioned, installed: None, monkeypatch: pytest.MonkeyPatch
+    aws: Provisioned, trigger: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     received: list[dict[str, Any]] = []
     real_handler = presignup.lambda_handler
@@ -126,7 +110,7 @@ def test_the_trigger_gets_cognitos_pre_sign_up_event(
 
 
 def test_a_failing_trigger_fails_the_sign_up_and_creates_no_user(
-    aws: Provisioned, installed: None, monkeypatch: pytest.MonkeyPatch
+    aws: Provisioned, trigger: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise ValueError("sign-ups are closed")
@@ -147,7 +131,7 @@ def test_a_failing_trigger_fails_the_sign_up_and_creates_no_user(
     [None, {"autoConfirmUser": True}, {"response": {"autoConfirmUser": True, "autoVerifyPhone": True}}],
 )
 def test_an_invalid_trigger_response_fails_the_sign_up(
-    aws: Provisioned, installed: None, monkeypatch: pytest.MonkeyPatch, response: Any
+    aws: Provisioned, trigger: None, monkeypatch: pytest.MonkeyPatch, response: Any
 ) -> None:
     monkeypatch.setattr(presignup, "lambda_handler", lambda event, context: response)
 
@@ -159,7 +143,7 @@ def test_an_invalid_trigger_response_fails_the_sign_up(
         user(aws, "invalid@example.com")
 
 
-def test_a_pool_without_email_usernames(aws: Provisioned, installed: None) -> None:
+def test_a_pool_without_email_usernames(aws: Provisioned, trigger: None) -> None:
     cognito = client("cognito-idp")
     pool_id = cognito.create_user_pool(PoolName="plain-usernames")["UserPool"]["Id"]
     client_id = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="c")["UserPoolClient"]["ClientId"]
@@ -173,7 +157,7 @@ def test_a_pool_without_email_usernames(aws: Provisioned, installed: None) -> No
 
 
 def test_a_trigger_that_does_not_confirm_leaves_the_user_to_confirm(
-    aws: Provisioned, installed: None, monkeypatch: pytest.MonkeyPatch
+    aws: Provisioned, trigger: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(presignup, "lambda_handler", lambda event, context: event)
 

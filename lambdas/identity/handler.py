@@ -1,23 +1,23 @@
 """Public identity routes: sign-up, confirmation, login and token refresh, all in front of the user pool.
 
-Nothing here logs or prints a request body, since the bodies carry passwords and tokens: `log_event=False` holds
-even if POWERTOOLS_LOGGER_LOG_EVENT is set, and the shared resolver never prints events, even if POWERTOOLS_DEV is.
+Nothing here logs or prints a request body, since the bodies carry passwords and tokens: the shared entry point
+(`lambda_handler_for`) never logs events, even if POWERTOOLS_LOGGER_LOG_EVENT is set, and the shared resolver never
+prints them, even if POWERTOOLS_DEV is.
 """
 
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.catalog import PUBLIC
 from lambdas.identity import cognito
 from lambdas.identity.models import Confirm, Login, Refresh, RefreshedTokens, SignedUp, SignUp, Tokens
-from lambdas.shared.api import resolver
+from lambdas.shared.api import lambda_handler_for, resolver
 
 logger = Logger()
 app = resolver()
+lambda_handler = lambda_handler_for(app, logger)
 
 
 @app.post("/auth/signup", security=PUBLIC, status_code=201, tags=["auth"], summary="Sign up")
@@ -40,8 +40,3 @@ def login(request: Login) -> Tokens:
 @app.post("/auth/refresh", security=PUBLIC, tags=["auth"], summary="New ID and access tokens from a refresh token")
 def refresh(request: Refresh) -> RefreshedTokens | Tokens:
     return cognito.refresh(request.refresh_token)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from lambdas.identity.password_policy import MAX_LENGTH, broken_rules
-from lambdas.shared.models import RequestModel, ResponseModel
+from lambdas.shared.models import RequestModel, ResponseModel, no_control_characters
 
 
 def _lower(email: str) -> str:
@@ -20,12 +20,6 @@ def _meets_policy(password: str) -> str:
     return password
 
 
-def _printable(value: str) -> str:
-    if any(not character.isprintable() for character in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
 Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(_lower)]
 # Secrets are taken exactly as typed: RequestModel's whitespace trimming is turned off for them.
 Secret = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1)]
@@ -35,7 +29,7 @@ NewPassword = Annotated[str, StringConstraints(strip_whitespace=False), AfterVal
 class SignUp(RequestModel):
     email: Email
     password: NewPassword
-    name: Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_printable)]
+    name: Annotated[str, Field(min_length=1, max_length=256), AfterValidator(no_control_characters)]
 
 
 class Confirm(RequestModel):

@@ -9,16 +9,15 @@ from pathlib import Path
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.catalog import PUBLIC
 from lambdas.platform import openapi
-from lambdas.shared.api import resolver
+from lambdas.shared.api import lambda_handler_for, resolver
 from lambdas.shared.models import ResponseModel
 
 logger = Logger()
 app = resolver()
+lambda_handler = lambda_handler_for(app, logger)
 
 SWAGGER_ASSETS = Path(generate_swagger_html.__code__.co_filename).parent
 
@@ -39,7 +38,9 @@ def openapi_document() -> Response[dict]:
     )
 
 
-@app.get("/docs", security=PUBLIC, tags=["platform"], summary="Swagger UI for this API", compress=True)
+# Not `compress=True`: API Gateway decodes a base64 (gzipped) body only when the request's first Accept type is a
+# binary media type, and a browser's is text/html. The page (~1.7 MB) is well within Lambda's response limit.
+@app.get("/docs", security=PUBLIC, tags=["platform"], summary="Swagger UI for this API")
 def swagger_ui() -> Response[str]:
     spec = json.dumps(openapi.document_for(_base_path())).replace("</", "<\\/")
     js, css = _swagger_assets()
@@ -59,8 +60,3 @@ def _swagger_assets() -> tuple[str, str]:
         (SWAGGER_ASSETS / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
         (SWAGGER_ASSETS / "swagger-ui.min.css").read_text(encoding="utf-8"),
     )
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)

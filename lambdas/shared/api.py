@@ -7,7 +7,7 @@ operator can find the request in the access log and in the function's JSON log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +15,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.catalog import AUTHORIZER_NAME
 from lambdas.shared.errors import DomainError, FieldError
@@ -67,6 +69,22 @@ def resolver() -> APIGatewayRestResolver:
         return error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
 
     return app
+
+
+def lambda_handler_for(
+    app: APIGatewayRestResolver, logger: Logger
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point of a function that serves `app`, with the request id as the log's correlation id.
+
+    `log_event=False` holds even if POWERTOOLS_LOGGER_LOG_EVENT is set: an event carries the caller's ID token in
+    its `Authorization` header, and bodies carry passwords and tokens.
+    """
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return lambda_handler
 
 
 def validation_errors(errors: Sequence[Any]) -> list[FieldError]:

@@ -4,6 +4,13 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 
+def no_control_characters(value: str) -> str:
+    """A pydantic validator for one-line text (names, file names): no control or other unprintable character."""
+    if any(not character.isprintable() for character in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 class RequestModel(BaseModel):
     """A JSON request body: camelCase fields, unknown fields are an error, strings are trimmed."""
 

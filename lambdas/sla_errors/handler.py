@@ -8,11 +8,9 @@ from uuid import UUID
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.catalog import PROTECTED
-from lambdas.shared.api import resolver
+from lambdas.shared.api import lambda_handler_for, resolver
 from lambdas.shared.caller import current_caller
 from lambdas.shared.errors import InvalidInput, NotFound
 from lambdas.sla_errors import rules, store
@@ -20,6 +18,7 @@ from lambdas.sla_errors.models import MAX_FILE_NAME, NewSlaError, SlaError, SlaE
 
 logger = Logger()
 app = resolver()
+lambda_handler = lambda_handler_for(app, logger)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -45,7 +44,7 @@ def list_sla_errors(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Records per page")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
 ) -> SlaErrorPage:
-    current_caller(app)
+    current_caller(app)  # the caller is not needed, but a call no authorizer vouched for must still be a 401
     window = rules.Window(file_name=file_name, start=_time("from", from_), end=_time("to", to))
     after = rules.decode_cursor(cursor, window) if cursor is not None else None
     page = store.list_page(window, limit, after)
@@ -69,8 +68,3 @@ def _time(name: str, value: str | None) -> datetime | None:
         return rules.parse_timestamp(value)
     except ValueError as error:
         raise InvalidInput(f"query.{name}", str(error)) from None
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from lambdas.shared.models import RequestModel, ResponseModel
+from lambdas.shared.models import RequestModel, ResponseModel, no_control_characters
 from lambdas.sla_errors.rules import parse_timestamp
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -13,12 +13,6 @@ Severity = Literal["low", "medium", "high", "critical"]
 MAX_FILE_NAME = 512
 MAX_MESSAGE = 2000
 MAX_SOURCE = 200
-
-
-def _no_control_characters(value: str) -> str:
-    if any(not character.isprintable() for character in value):
-        raise ValueError("must not contain control characters")
-    return value
 
 
 def _none_if_empty(value: str | None) -> str | None:
@@ -32,7 +26,7 @@ def _no_control_characters_but_newlines(value: str | None) -> str | None:
 
 
 Timestamp = Annotated[datetime, BeforeValidator(parse_timestamp)]
-FileName = Annotated[str, Field(min_length=1, max_length=MAX_FILE_NAME), AfterValidator(_no_control_characters)]
+FileName = Annotated[str, Field(min_length=1, max_length=MAX_FILE_NAME), AfterValidator(no_control_characters)]
 
 
 class NewSlaError(RequestModel):
@@ -49,7 +43,7 @@ class NewSlaError(RequestModel):
     source: Annotated[
         str | None,
         Field(max_length=MAX_SOURCE),
-        AfterValidator(lambda value: _no_control_characters(value) if value else value),
+        AfterValidator(lambda value: no_control_characters(value) if value else value),
         AfterValidator(_none_if_empty),
     ] = None
 
@@ -69,4 +63,4 @@ class SlaError(ResponseModel):
 
 class SlaErrorPage(ResponseModel):
     items: list[SlaError]
-    next_cursor: str | None  # absent (null) on the last page
+    next_cursor: str | None  # null on the last page

@@ -9,8 +9,8 @@ by the id so that two breaches due at the same instant still have distinct, stab
 
 Cursor: base64url (unpadded) of ``{"after": <sort key of the page's last item>, "query": <digest of the
 filters>}``. It is checked on the way in: anything that does not decode to exactly that shape, with a well-formed
-sort key, is refused with 400 rather than handed to DynamoDB; a cursor from a list with other filters is refused
-too, since it would position this list at a meaningless place.
+sort key inside the list's window, is refused with 400 rather than handed to DynamoDB; a cursor from a list with
+other filters is refused too, since it would position this list at a meaningless place.
 """
 
 from __future__ import annotations
@@ -148,6 +148,11 @@ def decode_cursor(cursor: str, window: Window) -> str:
         raise invalid
     if query != window.digest():
         raise InvalidInput("query.cursor", "belongs to a list with other filters: start again without it")
+    # The digest is no signature, so `after` may have been paired with it by hand. DynamoDB refuses a start key
+    # outside the key condition with a ValidationException, which would be a 500.
+    low, high = window.sort_key_range()
+    if (low is not None and after < low) or (high is not None and after > high):
+        raise invalid
     return after
 
 

@@ -6,17 +6,16 @@ from uuid import UUID
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.catalog import PROTECTED
-from lambdas.shared.api import resolver
+from lambdas.shared.api import lambda_handler_for, resolver
 from lambdas.shared.errors import NotFound
 from lambdas.tenants import store
 from lambdas.tenants.models import NewTenant, Tenant
 
 logger = Logger()
 app = resolver()
+lambda_handler = lambda_handler_for(app, logger)
 
 
 @app.post("/tenants", security=PROTECTED, status_code=201, tags=["tenants"], summary="Create a tenant")
@@ -38,8 +37,3 @@ def get_tenant(tenantId: Annotated[UUID, Path(description="The tenant's id")]) -
     if tenant is None:
         raise NotFound(f"tenant {tenantId} not found")
     return tenant
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)

@@ -4,7 +4,8 @@ One table, two kinds of item: ``TENANT#<id>`` holds the tenant; ``WEBSITE#<domai
 A create writes both in one TransactWriteItems, each put conditional on its key being free, so the id and the
 website are both unique without a read first, and a failed create writes nothing. The cancellation reasons say
 which condition failed: the website item means 409, the tenant item means the random id collided, and the
-create tries again with a new id.
+create tries again with a new id. It also tries again on a TransactionConflict (another create of the same website
+in flight at the same moment, which botocore does not retry): the next attempt sees that create's outcome.
 """
 
 from __future__ import annotations
@@ -21,25 +22,25 @@ from lambdas.shared.aws import client, table_name
 from lambdas.shared.errors import Conflict
 from lambdas.tenants.models import NewTenant, Tenant
 
-MAX_ID_ATTEMPTS = 3
+MAX_ATTEMPTS = 3
 _KEY_FREE = "attribute_not_exists(pk)"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-class _IdTaken(Exception):
-    pass
+class _TryAgain(Exception):
+    """The transaction wrote nothing, and another attempt may succeed: the id was taken, or it lost a race."""
 
 
 def create_tenant(new: NewTenant, new_id: Callable[[], str] = lambda: str(uuid4())) -> Tenant:
-    for _ in range(MAX_ID_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS):
         tenant = Tenant(id=new_id(), **new.model_dump())
         try:
             _insert(tenant)
-        except _IdTaken:
+        except _TryAgain:
             continue
         return tenant
-    raise RuntimeError(f"no free tenant id after {MAX_ID_ATTEMPTS} attempts")
+    raise RuntimeError(f"no tenant written after {MAX_ATTEMPTS} attempts: ids taken or transactions in conflict")
 
 
 def get_tenant(tenant_id: str) -> Tenant | None:
@@ -71,8 +72,8 @@ def _insert(tenant: Tenant) -> None:
         )
         if website_reason == "ConditionalCheckFailed":
             raise Conflict("website", f"{tenant.website} is already registered by another tenant") from error
-        if tenant_reason == "ConditionalCheckFailed":
-            raise _IdTaken from error
+        if tenant_reason == "ConditionalCheckFailed" or "TransactionConflict" in (tenant_reason, website_reason):
+            raise _TryAgain from error
         raise
 
 

@@ -6,32 +6,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from botocore.stub import Stubber
 
-from embedded_stack.cognito_triggers import install_pre_sign_up_trigger, is_installed, uninstall_pre_sign_up_trigger
 from embedded_stack.provision import Provisioned
 from lambdas.identity import handler
 from lambdas.shared.aws import client
 
 PASSWORD = "Correct-Horse-42"
-
-
-@pytest.fixture
-def no_trigger() -> Iterator[None]:
-    """Cognito without a PreSignUp trigger: a sign-up stays UNCONFIRMED until confirmed."""
-    was_installed = is_installed()
-    uninstall_pre_sign_up_trigger()
-    yield
-    if was_installed:
-        install_pre_sign_up_trigger()
-
-
-@pytest.fixture
-def trigger() -> Iterator[None]:
-    """Cognito with the platform's PreSignUp trigger, as deployed and in the embedded stack."""
-    was_installed = is_installed()
-    install_pre_sign_up_trigger()
-    yield
-    if not was_installed:
-        uninstall_pre_sign_up_trigger()
 
 
 @pytest.fixture

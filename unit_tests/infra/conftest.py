@@ -60,6 +60,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif kind == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}"
         elif kind == "aws:iam/role:Role":
+            state["name"] = name  # the provider names a role that has no name (auto-naming); so does the mock
             state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{name}"
         elif kind == "aws:lambda/function:Function":
             state["arn"] = arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
@@ -83,11 +84,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 @dataclass
 class Deployed:
-    """What a check sees: every registered resource, and the stack's exported outputs, resolved."""
+    """What a check sees: every registered resource, the stack's exported outputs, resolved, and each resource's
+    explicit `depends_on` (the mocks never see it: it is read off the resource options)."""
 
     resources: list[Registered]
     outputs: dict[str, Any]
     declared: Declarations = field(repr=False)
+    explicit_dependencies: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict, repr=False)
 
     def of_type(self, kind: str) -> list[Registered]:
         return [r for r in self.resources if r.type == kind]
@@ -130,6 +133,10 @@ class Deployed:
             and r.inputs["httpMethod"] == method.inputs["httpMethod"]
         ]
 
+    def depends_on(self, resource: Registered) -> set[tuple[str, str]]:
+        """(type, name) of every resource `resource` names in its `depends_on` option."""
+        return self.explicit_dependencies.get((resource.type, resource.name), set())
+
     def by_id(self, kind: str, resource_id: str) -> Registered:
         found = [r for r in self.of_type(kind) if r.state.get("__id") == resource_id]
         assert len(found) == 1, f"no {kind} with id {resource_id}"
@@ -155,11 +162,17 @@ def deploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deploy]:
     and returns an Output that applies `check(Deployed)` after the last registration."""
     mocks = RecordingMocks()
     created: list[pulumi.CustomResource] = []
+    dependencies: dict[tuple[str, str], set[tuple[str, str]]] = {}
     original_init = pulumi.CustomResource.__init__
 
     def recording_init(self: pulumi.CustomResource, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         created.append(self)
+        opts = kwargs.get("opts", args[3] if len(args) > 3 else None)
+        depends_on = (opts.depends_on if opts else None) or []
+        dependencies[(self.pulumi_resource_type, self.pulumi_resource_name)] = {
+            (d.pulumi_resource_type, d.pulumi_resource_name) for d in depends_on
+        }
 
     original_new_resource = mocks.new_resource
 
@@ -201,7 +214,14 @@ def deploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deploy]:
             # The engine would reject two resources with one URN; the mock monitor does not, so check here.
             names = [(r.type, r.name) for r in mocks.resources]
             assert len(names) == len(set(names)), "two resources with the same type and name"
-            check(Deployed(resources=list(mocks.resources), outputs=resolved[-1], declared=declarations))
+            check(
+                Deployed(
+                    resources=list(mocks.resources),
+                    outputs=resolved[-1],
+                    declared=declarations,
+                    explicit_dependencies=dependencies,
+                )
+            )
 
         return pulumi.Output.all(*[r.urn for r in created], pulumi.Output.from_input(outputs)).apply(checked)
 

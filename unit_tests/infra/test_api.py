@@ -71,6 +71,8 @@ def check_method_not_allowed(deployed: Deployed) -> None:
         assert response.inputs["statusCode"] == "405"
         assert "selectionPattern" not in response.inputs
         assert response.inputs["responseTemplates"] == {"application/json": NOT_ALLOWED_BODY}
+        # API Gateway refuses an integration response before its integration exists; nothing else orders them.
+        assert (integration.type, integration.name) in deployed.depends_on(response)
 
 
 @pulumi.runtime.test
@@ -87,6 +89,34 @@ def test_405_only_on_declared_paths_not_on_their_parents(deploy):
         assert ("ANY", "/admin") not in deployed.methods()
 
     return deploy(check, declared=RICH)
+
+
+# Everything a deployment snapshots: made before it, or the stage serves an API without them.
+SERVED_TYPES = (
+    "aws:apigateway/method:Method",
+    "aws:apigateway/integration:Integration",
+    "aws:apigateway/methodResponse:MethodResponse",
+    "aws:apigateway/integrationResponse:IntegrationResponse",
+    "aws:apigateway/response:Response",
+    "aws:apigateway/authorizer:Authorizer",
+)
+
+
+def check_deployment_depends_on_everything_served(deployed: Deployed) -> None:
+    deployment = deployed.one("aws:apigateway/deployment:Deployment")
+    served = {(r.type, r.name) for kind in SERVED_TYPES for r in deployed.of_type(kind)}
+    assert len(served) > len(deployed.declared.routes) * 2
+    assert served <= deployed.depends_on(deployment), served - deployed.depends_on(deployment)
+
+
+@pulumi.runtime.test
+def test_the_deployment_is_made_after_every_method_integration_and_response(deploy):
+    return deploy(check_deployment_depends_on_everything_served)
+
+
+@pulumi.runtime.test
+def test_the_deployment_is_made_after_everything_served_of_a_richer_catalog(deploy):
+    return deploy(check_deployment_depends_on_everything_served, declared=RICH)
 
 
 @pulumi.runtime.test
@@ -171,8 +201,11 @@ def test_deployment_stage_access_logs_and_throttling(deploy):
 @pulumi.runtime.test
 def test_stage_defaults_to_the_stack_name_and_the_account_role_is_opt_in(deploy):
     def check(deployed: Deployed) -> None:
-        assert deployed.one("aws:apigateway/stage:Stage").inputs["stageName"] == STACK
+        stage = deployed.one("aws:apigateway/stage:Stage")
+        assert stage.inputs["stageName"] == STACK
         account = deployed.one("aws:apigateway/account:Account")
+        # Access logging is refused until the account has its CloudWatch role.
+        assert (account.type, account.name) in deployed.depends_on(stage)
         role = deployed.by_id("aws:iam/role:Role", account.inputs["cloudwatchRoleArn"].split("/")[-1] + "-id")
         assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {
             "Service": "apigateway.amazonaws.com"

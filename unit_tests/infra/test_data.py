@@ -5,7 +5,6 @@ import json
 import pulumi
 import pytest
 
-from infra.data import Buckets
 from unit_tests.infra.conftest import STACK, Deployed
 from unit_tests.infra.declarations import RICH
 
@@ -80,6 +79,7 @@ def test_buckets_are_private_encrypted_tls_only_and_owner_enforced(deploy):
         [ownership] = bucket_children(deployed, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
         assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
         [policy] = bucket_children(deployed, "aws:s3/bucketPolicy:BucketPolicy")
+        assert (block.type, block.name) in deployed.depends_on(policy)
         [statement] = json.loads(policy.inputs["policy"])["Statement"]
         arn = bucket.state["arn"]
         assert statement["Effect"] == "Deny"
@@ -121,7 +121,3 @@ def test_a_stack_name_too_long_for_a_bucket_prefix_fails_clearly(deploy):
     with pytest.raises(ValueError, match="shorter stack name"):
         deploy(lambda _: None, config={"stageName": "x"}, declared=RICH, stack="a-very-long-stack-name-indeed")
     return pulumi.Output.from_input(None)
-
-
-def test_bucket_prefix_budget():
-    assert Buckets.MAX_PREFIX == 37

@@ -72,8 +72,8 @@ def test_tables_with_sort_keys_indexes_and_ttl_match_too(deploy):
 
 def embedded_environment(declared: Declarations) -> set[str]:
     provisioned = Provisioned(
-        tables={t.name: t.name for t in catalog.TABLES},
-        buckets={b.name: b.name for b in catalog.BUCKETS},
+        tables={t.name: t.name for t in declared.tables},
+        buckets={b.name: b.name for b in declared.buckets},
         user_pool_id="pool",
         user_pool_client_id="client",
     )

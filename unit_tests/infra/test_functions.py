@@ -32,6 +32,13 @@ def test_one_lambda_per_catalog_function_with_the_stack_defaults(deploy):
             assert function.inputs["description"] == declared.description
             role = deployed.one("aws:iam/role:Role", name=f"{PREFIX}{declared.name}")
             assert function.inputs["role"] == role.state["arn"]
+            # Made after its log group (else Lambda makes one with no retention) and its policy (else its first
+            # invocations cannot log): neither is an input of the function, so only depends_on orders them.
+            [policy] = [
+                p for p in deployed.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.state["__id"]
+            ]
+            log_group = deployed.one("aws:cloudwatch/logGroup:LogGroup", name=f"/aws/lambda/{function.inputs['name']}")
+            assert {(policy.type, policy.name), (log_group.type, log_group.name)} <= deployed.depends_on(function)
 
     return deploy(check)
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pulumi
 
-from lambdas.catalog import Function
+from infra.functions import access_statements
+from lambdas.catalog import BucketAccess, Function
 from unit_tests.infra.conftest import ACCOUNT, REGION, STACK, Deployed
 from unit_tests.infra.declarations import RICH
 
@@ -31,13 +32,14 @@ def expected_grants(deployed: Deployed, function: Function) -> set[tuple[str, st
     for access in function.tables:
         arn = tables[f"{PREFIX}{access.table.name}"]
         resources = [arn]
-        if "dynamodb:Query" in access.actions:
+        if {"dynamodb:Query", "dynamodb:Scan"} & set(access.actions):
             resources += [f"{arn}/index/{index.name}" for index in access.table.indexes]
         grants |= {(action, resource) for action in access.actions for resource in resources}
     for access in function.buckets:
         arn = buckets[f"{PREFIX}{access.bucket.name}-"]
         for action in access.actions:
-            grants.add((action, f"{arn}/*" if "Object" in action else arn))
+            object_level = "Bucket" not in action and ("Object" in action or "Multipart" in action)
+            grants.add((action, f"{arn}/*" if object_level else arn))
     grants |= {(action, pool_arn) for action in function.user_pool_actions}
     log_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}{function.name}"
     grants |= {("logs:CreateLogStream", log_group), ("logs:PutLogEvents", f"{log_group}:log-stream:*")}
@@ -68,7 +70,14 @@ def check_least_privilege(deployed: Deployed) -> None:
                 assert resource.endswith(ALLOWED_WILDCARD_SUFFIXES), resource
                 assert resource.count("*") == 1, resource
     # No managed policy anywhere near a function role (AWSLambdaBasicExecutionRole grants logs on `*`).
-    function_roles = {f"{PREFIX}{f.name}-id" for f in deployed.declared.functions}
+    # An attachment names its role by name (or id): collect both for every function role.
+    function_roles = {
+        value
+        for role in deployed.of_type("aws:iam/role:Role")
+        if role.inputs.get("name", "").removeprefix(PREFIX) in {f.name for f in deployed.declared.functions}
+        for value in (role.inputs["name"], role.state["__id"])
+    }
+    assert len(function_roles) >= 2 * len(functions)
     for role in deployed.of_type("aws:iam/role:Role"):
         assert not role.inputs.get("managedPolicyArns"), role.name
     for attachment in deployed.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
@@ -78,6 +87,16 @@ def check_least_privilege(deployed: Deployed) -> None:
 @pulumi.runtime.test
 def test_each_role_grants_only_the_catalogs_actions_on_its_own_resources(deploy):
     return deploy(check_least_privilege)
+
+
+@pulumi.runtime.test
+def test_the_only_managed_policy_is_on_api_gateways_account_role(deploy):
+    def check(deployed: Deployed) -> None:
+        check_least_privilege(deployed)
+        [attachment] = deployed.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        assert attachment.inputs["policyArn"].endswith("/AmazonAPIGatewayPushToCloudWatchLogs")
+
+    return deploy(check, config={"apiGatewayAccountSettings": True})
 
 
 @pulumi.runtime.test
@@ -107,3 +126,33 @@ def test_lambda_roles_trust_only_lambda(deploy):
             assert statement["Action"] == "sts:AssumeRole"
 
     return deploy(check, config={"autoConfirmSignUps": True})
+
+
+def test_s3_actions_go_on_the_object_or_the_bucket_arn_by_what_they_act_on():
+    bucket_arn = "arn:aws:s3:::uploads-1"
+    function = Function(
+        name="f",
+        description="",
+        buckets=(
+            BucketAccess(
+                RICH.buckets[0],
+                (
+                    "s3:GetObject",
+                    "s3:PutObjectTagging",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListBucket",
+                    "s3:ListBucketMultipartUploads",
+                    "s3:GetBucketObjectLockConfiguration",
+                ),
+            ),
+        ),
+    )
+    pairs = granted({"Statement": access_statements(function, {}, {RICH.buckets[0].name: bucket_arn}, None)})
+    assert pairs == {
+        ("s3:GetObject", f"{bucket_arn}/*"),
+        ("s3:PutObjectTagging", f"{bucket_arn}/*"),
+        ("s3:AbortMultipartUpload", f"{bucket_arn}/*"),
+        ("s3:ListBucket", bucket_arn),
+        ("s3:ListBucketMultipartUploads", bucket_arn),
+        ("s3:GetBucketObjectLockConfiguration", bucket_arn),
+    }

@@ -43,6 +43,7 @@ def make_deps(root: Path) -> Path:
         "pydantic_core/_pydantic_core.pyi": "stub",
         "pydantic-2.0.dist-info/METADATA": "Name: pydantic\n",
         "bin/some-script": "#!/bin/sh\n",
+        "somepkg/bin/__init__.py": "",  # a subpackage named bin: imported, so kept
     }
     for name, text in files.items():
         path = root / name
@@ -99,6 +100,7 @@ def test_zip_contents_entries_timestamps_and_modes(tree, tmp_path: Path):
             "pydantic/__init__.py",
             "pydantic_core/_pydantic_core.so",
             "pydantic-2.0.dist-info/METADATA",
+            "somepkg/bin/__init__.py",
         }
         for info in archive.infolist():
             assert info.date_time == (1980, 1, 1, 0, 0, 0)

@@ -217,6 +217,31 @@ def test_a_tampered_cursor_is_refused(cursor: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "after",
+    [
+        sort_key(utc(2024, 3, 31, 23, 59, 59), ID),  # before the window's start
+        sort_key(utc(2024, 5, 3), ID),  # after its end
+    ],
+)
+def test_a_cursor_outside_its_window_is_refused(after: str) -> None:
+    # The digest is not a signature: anyone can pair it with any sort key. DynamoDB answers a start key outside the
+    # key condition with a ValidationException (a 500), so such a cursor must stop here, as a 400.
+    window = Window(file_name="daily.csv", start=utc(2024, 4, 1), end=utc(2024, 5, 2))
+
+    with pytest.raises(InvalidInput) as raised:
+        decode_cursor(encode_cursor(after, window), window)
+
+    assert raised.value.errors[0].field == "query.cursor"
+
+
+def test_a_cursor_at_the_edges_of_its_window_is_accepted() -> None:
+    window = Window(start=utc(2024, 4, 1), end=utc(2024, 5, 2))
+
+    for after in (sort_key(utc(2024, 4, 1), ID), sort_key(utc(2024, 5, 2), ID)):
+        assert decode_cursor(encode_cursor(after, window), window) == after
+
+
+@pytest.mark.parametrize(
     "other",
     [
         Window(),

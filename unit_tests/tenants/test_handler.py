@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
+from botocore.stub import Stubber
 
 from embedded_stack.provision import Provisioned
 from lambdas.shared.aws import client
@@ -16,20 +16,6 @@ NEW_TENANT = {"name": "  Acme Corp ", "website": "https://Acme.example/about", "
 
 def unique_tenant(**overrides: str) -> dict[str, str]:
     return {**NEW_TENANT, "website": f"{uuid.uuid4().hex[:12]}.example", **overrides}
-
-
-@pytest.fixture
-def dynamodb_calls(aws: Provisioned) -> Iterator[Counter[str]]:
-    """Every DynamoDB API call the code makes, by operation name (botocore's own event hook, not a mock)."""
-    calls: Counter[str] = Counter()
-
-    def count(model: object, **_: object) -> None:
-        calls[model.name] += 1  # type: ignore[attr-defined]
-
-    dynamodb = client("dynamodb")
-    dynamodb.meta.events.register("before-call.dynamodb.*", count)
-    yield calls
-    dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
 
 
 def test_create_answers_201_with_the_tenant_and_its_location(aws: Provisioned) -> None:
@@ -102,6 +88,37 @@ def test_ids_that_never_come_free_are_a_500_without_internals(
     assert result.json()["requestId"]
 
 
+def cancelled(tenant: str, website: str) -> dict[str, object]:
+    """A TransactionCanceledException's fields, with each put's cancellation reason, as DynamoDB gives them."""
+    return {"CancellationReasons": [{"Code": tenant}, {"Code": website}]}
+
+
+@pytest.mark.parametrize(
+    ("after_the_conflict", "status"),
+    [(cancelled("None", "ConditionalCheckFailed"), 409), (None, 201)],
+    ids=["the-other-create-won", "the-other-transaction-let-go"],
+)
+def test_a_create_racing_another_on_the_same_website_is_tried_again(
+    aws: Provisioned, after_the_conflict: dict[str, object] | None, status: int
+) -> None:
+    # DynamoDB refuses a transaction that overlaps another on the same item with TransactionConflict, and botocore
+    # does not retry it: answered as is, a race between two creates of one website would be a 500.
+    with Stubber(client("dynamodb")) as dynamodb:
+        error = "TransactionCanceledException"
+        dynamodb.add_client_error(
+            "transact_write_items", error, modeled_fields=cancelled("None", "TransactionConflict")
+        )
+        if after_the_conflict:
+            dynamodb.add_client_error("transact_write_items", error, modeled_fields=after_the_conflict)
+        else:
+            dynamodb.add_response("transact_write_items", {})
+
+        result = call("POST", "/tenants", unique_tenant())
+
+        dynamodb.assert_no_pending_responses()
+    assert result.status == status, result.body
+
+
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
@@ -161,3 +178,10 @@ def test_location_includes_the_stage_path_when_deployed(aws: Provisioned) -> Non
 
     assert result["statusCode"] == 201
     assert result["multiValueHeaders"]["Location"][0].startswith("/prod/tenants/")
+
+
+def test_a_name_with_control_characters_is_400(aws: Provisioned) -> None:
+    result = call("POST", "/tenants", unique_tenant(name="Acme\u0000Corp"))
+
+    assert result.status == 400
+    assert result.json()["errors"] == [{"field": "body.name", "message": "must not contain control characters"}]

@@ -1,0 +1,72 @@
+"""No function logs what a request carries: the caller's token, or a body (it may hold a password or a token).
+
+Powertools logs every event when POWERTOOLS_LOGGER_LOG_EVENT is set, as an operator may set it to debug; the
+event carries the `Authorization` header. Every API function must refuse, whatever the environment says.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+from collections.abc import Iterator
+
+import pytest
+from aws_lambda_powertools import Logger
+
+from embedded_stack.provision import Provisioned
+from lambdas import catalog
+from unit_tests.helpers import call
+
+TOKEN = "eyJraWQiOiJzZWNyZXQtaWQtdG9rZW4ifQ.never-logged.signature"
+BODY_SECRET = "Never-Logged-Body-42"
+
+# One route of every API function, with a body where the route takes one.
+ROUTES = [
+    ("GET", "/health", None),
+    ("POST", "/tenants", {"name": BODY_SECRET, "website": "logs.example", "contactEmail": "ops@logs.example"}),
+    ("POST", "/sla-errors", {"fileName": BODY_SECRET, "expectedAt": "2024-05-01T06:00:00Z"}),
+    ("POST", "/auth/login", {"email": "ada@example.com", "password": BODY_SECRET}),
+]
+
+
+def test_every_api_function_is_covered() -> None:
+    served = {route.function.name for method, path, _ in ROUTES for route in catalog.routes() if route.path == path}
+    assert served == {function.name for function in catalog.FUNCTIONS if function.serves_api}
+
+
+@pytest.fixture
+def every_event_switch_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """The handlers imported anew with every logging switch on (Powertools reads them at import), and their log."""
+    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
+    monkeypatch.setenv("POWERTOOLS_DEV", "true")
+    modules = [importlib.import_module(f.module) for f in catalog.FUNCTIONS if f.serves_api]
+    for module in modules:
+        importlib.reload(module)
+    log_handler = Logger().registered_handler  # one handler for every Logger of the service
+    buffer = io.StringIO()
+    previous = log_handler.setStream(buffer)  # type: ignore[attr-defined]
+    yield buffer
+    log_handler.setStream(previous)  # type: ignore[attr-defined]
+    monkeypatch.delenv("POWERTOOLS_LOGGER_LOG_EVENT")
+    monkeypatch.delenv("POWERTOOLS_DEV")
+    for module in modules:
+        importlib.reload(module)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_no_function_logs_the_token_or_the_body(
+    aws: Provisioned,
+    every_event_switch_on: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+    method: str,
+    path: str,
+    body: dict[str, str] | None,
+) -> None:
+    result = call(method, path, body, headers={"Authorization": f"Bearer {TOKEN}"})
+    Logger().info("canary")
+
+    logged = every_event_switch_on.getvalue() + capsys.readouterr().out
+    assert result.status < 500, result.body
+    assert "canary" in logged, "the log is not captured: the test would pass whatever the handler logs"
+    assert TOKEN not in logged
+    assert BODY_SECRET not in logged

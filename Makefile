@@ -2,16 +2,18 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock requirements/bootstrap.lock pyproject.toml | cksum | cut -d" " -f1)
 
 .PHONY: install run routes test lint format build bench lock localstack-up deploy-local integration destroy-local clean
 
 install: $(STAMP)
 
-$(STAMP): requirements/dev.lock pyproject.toml
+# uv installs the hash-pinned lock (pip 23 refuses locks whose dependencies ask for extras, e.g. coverage[toml]).
+$(STAMP): requirements/dev.lock requirements/bootstrap.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/bootstrap.lock
+	$(VENV)/bin/uv pip install --python $(PY) --require-hashes -r requirements/dev.lock
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -41,8 +43,7 @@ bench: install
 
 # Re-pin every dependency (needs the network): the dev environment and what the Lambda zips ship.
 lock: install
-	$(VENV)/bin/pip install --quiet uv==0.13.8
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes --python-version 3.11 \
 		--universal -o requirements/dev.lock -q
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --universal -o requirements/lambda.lock -q
 

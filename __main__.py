@@ -1,4 +1,4 @@
-"""The Pulumi program (Pulumi.yaml): every resource is generated from lambdas/catalog.py by infra/."""
+"""The Pulumi program (Pulumi.yaml): every resource is generated from lambdas/catalog/ by infra/."""
 
 from __future__ import annotations
 

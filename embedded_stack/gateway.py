@@ -48,7 +48,7 @@ class HandlerCode:
         self._catalog_module = catalog_module
         self._package = catalog_module.split(".")[0]
         self._catalog = importlib.import_module(catalog_module)
-        self._sources = Path(self._catalog.__file__).resolve().parent
+        self._sources = Path(importlib.import_module(self._package).__file__ or "").resolve().parent
         self._lock = threading.Lock()
         self._stamp = self._sources_stamp()
         # Import every handler now, as the start-up's work: a broken declaration fails here, not on a request.

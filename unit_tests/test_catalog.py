@@ -14,7 +14,7 @@ from lambdas.catalog import PROTECTED, PUBLIC, Function, Index, Key, RouteDeclar
 def functions(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Function]]:
     """Replaces the catalog's functions with ones whose resolvers the test declares."""
     declared: list[Function] = []
-    monkeypatch.setattr(catalog, "FUNCTIONS", declared)
+    monkeypatch.setattr(catalog.functions, "FUNCTIONS", declared)
     catalog.routes.cache_clear()
     yield declared
     catalog.routes.cache_clear()

@@ -49,3 +49,11 @@ class Conflict(DomainError):
 
 class TooManyRequests(DomainError):
     status = HTTPStatus.TOO_MANY_REQUESTS
+
+
+class PayloadTooLarge(DomainError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+class UnsupportedMediaType(DomainError):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE

@@ -1,0 +1,46 @@
+"""The platform's Lambda functions, each with every AWS action it may take."""
+
+from __future__ import annotations
+
+from lambdas.catalog.model import Function, TableAccess
+from lambdas.catalog.resources import SLA_ERRORS_TABLE, TENANTS_TABLE
+
+TENANTS = Function(
+    name="tenants",
+    description="Tenant accounts: create and read.",
+    # A create is one TransactWriteItems of two conditional puts; IAM authorises each put as PutItem.
+    tables=(TableAccess(TENANTS_TABLE, ("dynamodb:GetItem", "dynamodb:PutItem")),),
+)
+
+IDENTITY = Function(
+    name="identity",
+    description="Sign-up, confirmation, login and token refresh against the user pool.",
+    # Empty on purpose: SignUp, ConfirmSignUp and InitiateAuth are Cognito's public (unauthenticated) client APIs,
+    # authorised by the app client id, not by IAM, so no IAM action would change what this function can do. It
+    # needs the app client id in its environment (USER_POOL.client_id_env_var).
+    user_pool_actions=(),
+)
+
+SLA_ERRORS = Function(
+    name="sla_errors",
+    description="File SLA breaches: record, list and read.",
+    # Query on the table's indexes: the grant must cover the table's `index/*` ARNs too.
+    tables=(TableAccess(SLA_ERRORS_TABLE, ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query")),),
+)
+
+PRESIGNUP = Function(
+    name="presignup",
+    description="The user pool's pre sign-up trigger: confirms users and verifies their email on sign-up.",
+    serves_api=False,
+)
+
+# The user pool's Lambda triggers, by the pool's LambdaConfig name. Cognito invokes them: each needs a
+# lambda:InvokeFunction permission for the principal cognito-idp.amazonaws.com, scoped to the pool's ARN.
+USER_POOL_TRIGGERS: dict[str, Function] = {"PreSignUp": PRESIGNUP}
+
+PLATFORM = Function(
+    name="platform",
+    description="The API's own routes: health check, the OpenAPI document and Swagger UI.",
+)
+
+FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM)

@@ -1,0 +1,120 @@
+"""The kinds of declaration the catalog is made of: tables, buckets, the user pool, functions and routes."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+AUTHORIZER_NAME = "CognitoUserPool"
+# OpenAPI security requirements. `PUBLIC` is the empty requirement object: "no authentication".
+PROTECTED: list[dict[str, list[str]]] = [{AUTHORIZER_NAME: []}]
+PUBLIC: list[dict[str, list[str]]] = [{}]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: Literal["S", "N", "B"] = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    env_var: str
+    partition_key: Key
+    sort_key: Key | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+
+    @property
+    def attributes(self) -> tuple[Key, ...]:
+        """Every key attribute of the table and its indexes, once each, in declaration order."""
+        keys = [self.partition_key, self.sort_key]
+        for index in self.indexes:
+            keys += [index.partition_key, index.sort_key]
+        return tuple(dict.fromkeys(key for key in keys if key is not None))
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    env_var: str
+
+
+@dataclass(frozen=True)
+class UserPool:
+    name: str
+    client_name: str
+    admin_group: str
+    password_min_length: int = 12
+    password_requires: tuple[str, ...] = ("lowercase", "uppercase", "numbers", "symbols")
+    pool_id_env_var: str = "USER_POOL_ID"
+    client_id_env_var: str = "USER_POOL_CLIENT_ID"
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    table: Table
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BucketAccess:
+    bucket: Bucket
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Lambda function: its code, and every AWS action it may take (its IAM role grants only these)."""
+
+    name: str
+    description: str
+    tables: tuple[TableAccess, ...] = ()
+    buckets: tuple[BucketAccess, ...] = ()
+    user_pool_actions: tuple[str, ...] = ()
+    # False for a function that no API route invokes (e.g. a Cognito trigger): it has no resolver.
+    serves_api: bool = True
+
+    @property
+    def module(self) -> str:
+        return f"lambdas.{self.name}.handler"
+
+    @property
+    def handler(self) -> str:
+        return f"{self.module}.lambda_handler"
+
+    @property
+    def package(self) -> str:
+        return f"lambdas/{self.name}"
+
+    def resolver(self) -> APIGatewayRestResolver:
+        return importlib.import_module(self.module).app
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway form, e.g. /tenants/{tenantId}
+    function: Function
+    public: bool
+
+    @cached_property
+    def path_pattern(self) -> re.Pattern[str]:
+        """Matches a request path; captures path parameters by name, each one path segment."""
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        # `\Z`, not `$`: `$` also matches before a final newline, so `/health%0A` would be served as `/health`.
+        return re.compile(f"^{pattern}\\Z")

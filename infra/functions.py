@@ -99,18 +99,18 @@ def access_statements(
 
 
 def log_statements(log_group_arn: str) -> list[dict[str, Any]]:
-    """Writing to its own log group only. PutLogEvents is authorised on log streams, whose names Lambda makes up
-    per container, so that statement names `<logGroupArn>:log-stream:*`: with `<bucketArn>/*`, the only wildcards
-    in any role."""
+    """Writing to its own log group only. IAM authorises both CreateLogStream and PutLogEvents on the *log stream*
+    (`<logGroupArn>:log-stream:<name>`, Service Authorization Reference, CloudWatch Logs), and Lambda names a
+    stream per container: so both are granted on `<logGroupArn>:*`, the form AWS's Lambda guide gives (with
+    `<bucketArn>/*`, the only wildcards in any role). On the bare group ARN every CreateLogStream is denied."""
     arn = log_group_arn.removesuffix(":*")
     return [
-        {"Sid": "CreateLogStream", "Effect": "Allow", "Action": ["logs:CreateLogStream"], "Resource": [arn]},
         {
-            "Sid": "PutLogEvents",
+            "Sid": "WriteOwnLogs",
             "Effect": "Allow",
-            "Action": ["logs:PutLogEvents"],
-            "Resource": [f"{arn}:log-stream:*"],
-        },
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"{arn}:*"],
+        }
     ]
 
 

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.settings import StackSettings
-from lambdas.catalog import AUTHORIZER_NAME, GatewayResponse, Route
+from lambdas.catalog import AUTHORIZER_NAME, AWS_MESSAGE, GatewayResponse, Route
 
 IDENTITY_SOURCE = "method.request.header.Authorization"
 ACCESS_LOG_FORMAT = json.dumps(
@@ -40,6 +40,14 @@ def error_template(message: str) -> str:
     return json.dumps({"message": message, "requestId": "$context.requestId"}, separators=(",", ":"))
 
 
+def gateway_response_template(response: GatewayResponse) -> str:
+    """The error shape; the defaults carry AWS's own message (already a quoted JSON string) of the error they stand
+    in for, every other response its catalog message."""
+    if not response.keeps_aws_message:
+        return error_template(response.message)
+    return '{"message":' + AWS_MESSAGE + ',"requestId":"$context.requestId"}'
+
+
 @dataclass(frozen=True)
 class MethodNotAllowed:
     status: int
@@ -55,7 +63,7 @@ def deployment_fingerprint(
     """Changes whenever what the deployment serves changes, so that Pulumi makes a new Deployment."""
     declared = {
         "routes": [[r.method, r.path, r.function.name, r.public] for r in routes],
-        "gatewayResponses": [[g.response_type, g.status, g.message] for g in responses],
+        "gatewayResponses": [[g.response_type, g.status_code, g.message] for g in responses],
         "methodNotAllowed": [not_allowed.status, not_allowed.message],
         "binaryMediaTypes": list(binary_media_types),
     }
@@ -166,17 +174,7 @@ class Api(pulumi.ComponentResource):
         for path in dict.fromkeys(route.path for route in routes):
             served += self._method_not_allowed(name, path, method_not_allowed)
 
-        for response in gateway_responses:
-            served.append(
-                aws.apigateway.Response(
-                    f"{name}-response-{response.response_type}",
-                    rest_api_id=self.rest_api.id,
-                    response_type=response.response_type,
-                    status_code=str(response.status),
-                    response_templates={"application/json": error_template(response.message)},
-                    opts=child,
-                )
-            )
+        served += [self._gateway_response(name, response) for response in gateway_responses]
 
         self.deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
@@ -243,6 +241,18 @@ class Api(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
         )
         return [method, integration, method_response, integration_response]
+
+    def _gateway_response(self, name: str, response: GatewayResponse) -> aws.apigateway.Response:
+        """No `status_code` unless the catalog overrides AWS's: on DEFAULT_4XX/5XX one would replace the status of
+        every other 4xx/5xx (the Gateway response types table)."""
+        return aws.apigateway.Response(
+            f"{name}-response-{response.response_type}",
+            rest_api_id=self.rest_api.id,
+            response_type=response.response_type,
+            status_code=None if response.status_code is None else str(response.status_code),
+            response_templates={"application/json": gateway_response_template(response)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _stage(self, name: str, settings: StackSettings) -> aws.apigateway.Stage:
         child = pulumi.ResourceOptions(parent=self)

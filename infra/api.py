@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.settings import StackSettings
-from lambdas.catalog import AUTHORIZER_NAME, AWS_MESSAGE, GatewayResponse, Route
+from lambdas.catalog import AUTHORIZER_NAME, AWS_MESSAGE, METHOD_NOT_ALLOWED_CONTENT_TYPES, GatewayResponse, Route
 
 IDENTITY_SOURCE = "method.request.header.Authorization"
 ACCESS_LOG_FORMAT = json.dumps(
@@ -52,6 +52,11 @@ def gateway_response_template(response: GatewayResponse) -> str:
 class MethodNotAllowed:
     status: int
     message: str
+    content_types: tuple[str, ...] = METHOD_NOT_ALLOWED_CONTENT_TYPES
+
+
+def method_not_allowed_templates(not_allowed: MethodNotAllowed) -> dict[str, str]:
+    return {content_type: json.dumps({"statusCode": not_allowed.status}) for content_type in not_allowed.content_types}
 
 
 def deployment_fingerprint(
@@ -64,7 +69,7 @@ def deployment_fingerprint(
     declared = {
         "routes": [[r.method, r.path, r.function.name, r.public] for r in routes],
         "gatewayResponses": [[g.response_type, g.status_code, g.message] for g in responses],
-        "methodNotAllowed": [not_allowed.status, not_allowed.message],
+        "methodNotAllowed": [not_allowed.status, not_allowed.message, list(not_allowed.content_types)],
         "binaryMediaTypes": list(binary_media_types),
     }
     return hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()
@@ -217,8 +222,13 @@ class Api(pulumi.ComponentResource):
             resource_id=method.resource_id,
             http_method=method.http_method,
             type="MOCK",
-            request_templates={"application/json": json.dumps({"statusCode": not_allowed.status})},
-            passthrough_behavior="WHEN_NO_MATCH",
+            # A MOCK reads its status from the mapped request: a body passed through unmapped (form, multipart, text)
+            # is no `{"statusCode": ...}`, and the MOCK answers 500. So every content type clients send is mapped,
+            # and NEVER passes anything else through: API Gateway answers those 415 (UNSUPPORTED_MEDIA_TYPE).
+            request_templates=method_not_allowed_templates(not_allowed),
+            passthrough_behavior="NEVER",
+            # Binary bodies (multipart, octet-stream) reach the template as base64 text; the template ignores them.
+            content_handling="CONVERT_TO_TEXT",
             opts=child,
         )
         method_response = aws.apigateway.MethodResponse(

@@ -99,6 +99,19 @@ GATEWAY_RESPONSES = (
 # with AWS's 502 and AWS's message.
 LAMBDA_FAILURE_STATUS = 502
 METHOD_NOT_ALLOWED_STATUS = 405
+# The request content types the 405 answers: whatever a client sends with a wrong method, the MOCK maps it to the
+# same static template (the body is never read). API Gateway picks a request template by the exact Content-Type,
+# and treats a request without one as application/json. Any other type gets UNSUPPORTED_MEDIA_TYPE (415) from the
+# deployed API (passthrough NEVER): never the 500 a MOCK gives when an unmapped body is passed through to it.
+METHOD_NOT_ALLOWED_CONTENT_TYPES = (
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/plain",
+    "application/xml",
+    "text/xml",
+    "application/octet-stream",
+)
 # Request bodies of these types reach a function base64-encoded (`isBase64Encoded`), as uploads must.
 BINARY_MEDIA_TYPES = ("image/*", "multipart/form-data", "application/octet-stream")
 METHOD_NOT_ALLOWED_MESSAGE = "Method Not Allowed"

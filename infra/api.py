@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -35,6 +36,9 @@ ACCESS_LOG_FORMAT = json.dumps(
 API_GATEWAY_PUSH_TO_CLOUDWATCH = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
+Served = TypeVar("Served", bound=pulumi.CustomResource)
+
+
 def error_template(message: str) -> str:
     """The JSON body every error has: the functions' shape, with API Gateway's own request id."""
     return json.dumps({"message": message, "requestId": "$context.requestId"}, separators=(",", ":"))
@@ -59,20 +63,30 @@ def method_not_allowed_templates(not_allowed: MethodNotAllowed) -> dict[str, str
     return {content_type: json.dumps({"statusCode": not_allowed.status}) for content_type in not_allowed.content_types}
 
 
-def deployment_fingerprint(
-    routes: tuple[Route, ...],
-    responses: tuple[GatewayResponse, ...],
-    not_allowed: MethodNotAllowed,
-    binary_media_types: tuple[str, ...],
-) -> str:
-    """Changes whenever what the deployment serves changes, so that Pulumi makes a new Deployment."""
-    declared = {
-        "routes": [[r.method, r.path, r.function.name, r.public] for r in routes],
-        "gatewayResponses": [[g.response_type, g.status_code, g.message] for g in responses],
-        "methodNotAllowed": [not_allowed.status, not_allowed.message, list(not_allowed.content_types)],
-        "binaryMediaTypes": list(binary_media_types),
+# Arguments that name another API Gateway resource by id: the snapshot names it by its key instead, so that the
+# trigger changes with what is served, not with ids (a replaced resource shows in its own arguments).
+_ID_ARGUMENTS = frozenset({"rest_api", "rest_api_id", "resource_id", "parent_id", "authorizer_id"})
+
+
+def deployment_fingerprint(snapshot: Mapping[str, Any]) -> str:
+    """Changes whenever anything a deployment snapshots changes, so that Pulumi makes a new Deployment."""
+    return hashlib.sha256(json.dumps(snapshot, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def method_settings(settings: StackSettings) -> dict[str, float | int]:
+    """The stage's `*/*` method settings (throttling)."""
+    return {
+        "throttlingRateLimit": settings.throttling_rate_limit,
+        "throttlingBurstLimit": settings.throttling_burst_limit,
     }
-    return hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()
+
+
+def localstack_invoke_url(
+    endpoint: str, rest_api_id: pulumi.Input[str], stage: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """LocalStack serves every API under its own endpoint, not execute-api.amazonaws.com: `/_aws/execute-api/<id>/
+    <stage>` since 3.8 (the `/restapis/<id>/<stage>/_user_request_` form is deprecated)."""
+    return pulumi.Output.concat(endpoint, "/_aws/execute-api/", rest_api_id, "/", stage)
 
 
 def resource_tree(paths: tuple[str, ...]) -> list[str]:
@@ -117,107 +131,121 @@ class Api(pulumi.ComponentResource):
             tags=settings.tags or None,
             opts=child,
         )
-        served: list[pulumi.Resource] = []
+        self._name = name
+        self.served: list[pulumi.Resource] = []
+        # Everything the stage's deployment is a snapshot of; the Deployment's trigger is its hash.
+        self.snapshot: dict[str, pulumi.Input[Any]] = {
+            "restApi": {
+                "binaryMediaTypes": self.rest_api.binary_media_types,
+                "minimumCompressionSize": self.rest_api.minimum_compression_size,
+            },
+            "methodSettings": method_settings(settings),
+        }
 
         self.resources: dict[str, pulumi.Input[str]] = {"/": self.rest_api.root_resource_id}
         for path in resource_tree(tuple(route.path for route in routes)):
             parent, _, part = path.rpartition("/")
-            resource = aws.apigateway.Resource(
-                f"{name}-resource-{path}",
+            self.resources[path] = self._served(
+                f"resource-{path}",
+                aws.apigateway.Resource,
                 rest_api=self.rest_api.id,
                 parent_id=self.resources[parent or "/"],
                 path_part=part,
-                opts=child,
-            )
-            self.resources[path] = resource.id
+            ).id
 
         self.authorizer = None
         if any(not route.public for route in routes):
-            self.authorizer = aws.apigateway.Authorizer(
-                f"{name}-authorizer",
+            self.authorizer = self._served(
+                "authorizer",
+                aws.apigateway.Authorizer,
                 name=AUTHORIZER_NAME,
                 rest_api=self.rest_api.id,
                 type="COGNITO_USER_POOLS",
                 provider_arns=[user_pool_arn],
                 identity_source=IDENTITY_SOURCE,
-                opts=child,
             )
-            served.append(self.authorizer)
 
         for route in routes:
-            method = aws.apigateway.Method(
-                f"{name}-method-{route.method}-{route.path}",
-                rest_api=self.rest_api.id,
-                resource_id=self.resources[route.path],
-                http_method=route.method,
-                authorization="NONE" if route.public else "COGNITO_USER_POOLS",
-                authorizer_id=None if route.public or self.authorizer is None else self.authorizer.id,
-                opts=child,
-            )
-            integration = aws.apigateway.Integration(
-                f"{name}-integration-{route.method}-{route.path}",
-                rest_api=self.rest_api.id,
-                resource_id=method.resource_id,
-                http_method=method.http_method,
-                type="AWS_PROXY",
-                integration_http_method="POST",
-                uri=functions[route.function.name].invoke_arn,
-                opts=child,
-            )
-            served += [method, integration]
-            aws.lambda_.Permission(
-                f"{name}-invoke-{route.method}-{route.path}",
-                statement_id=statement_id(route),
-                action="lambda:InvokeFunction",
-                function=functions[route.function.name].name,
-                principal="apigateway.amazonaws.com",
-                # Any stage, this method, this resource path (path parameters stay as `{name}`).
-                source_arn=pulumi.Output.concat(self.rest_api.execution_arn, f"/*/{route.method}{route.path}"),
-                opts=child,
-            )
+            self._route(name, route, functions[route.function.name])
 
         for path in dict.fromkeys(route.path for route in routes):
-            served += self._method_not_allowed(name, path, method_not_allowed)
+            self._method_not_allowed(path, method_not_allowed)
 
-        served += [self._gateway_response(name, response) for response in gateway_responses]
+        for response in gateway_responses:
+            self._gateway_response(response)
 
         self.deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=self.rest_api.id,
             description="Routes from lambdas.catalog",
-            triggers={
-                "declarations": deployment_fingerprint(
-                    routes, gateway_responses, method_not_allowed, binary_media_types
-                )
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=served),
+            triggers={"snapshot": pulumi.Output.from_input(self.snapshot).apply(deployment_fingerprint)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.served),
         )
         self.stage = self._stage(name, settings)
         self.invoke_url = self.stage.invoke_url
         if settings.aws_endpoint:
-            # LocalStack serves every API under its own endpoint, not under execute-api.amazonaws.com.
-            self.invoke_url = pulumi.Output.concat(
-                settings.aws_endpoint, "/restapis/", self.rest_api.id, "/", self.stage.stage_name, "/_user_request_"
-            )
+            self.invoke_url = localstack_invoke_url(settings.aws_endpoint, self.rest_api.id, self.stage.stage_name)
         self.register_outputs(
             {"restApiId": self.rest_api.id, "stageName": self.stage.stage_name, "invokeUrl": self.invoke_url}
         )
 
-    def _method_not_allowed(self, name: str, path: str, not_allowed: MethodNotAllowed) -> list[pulumi.Resource]:
+    def _served(
+        self, key: str, kind: type[Served], depends_on: list[pulumi.Resource] | None = None, **args: Any
+    ) -> Served:
+        """Declares a resource the deployment snapshots (made before it), with its arguments in the snapshot."""
+        resource = kind(f"{self._name}-{key}", **args, opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on))
+        self.snapshot[key] = {arg: value for arg, value in args.items() if arg not in _ID_ARGUMENTS}
+        self.served.append(resource)
+        return resource
+
+    def _route(self, name: str, route: Route, function: aws.lambda_.Function) -> None:
+        """The method, its proxy integration, and the function's permission to be invoked by it."""
+        method = self._served(
+            f"method-{route.method}-{route.path}",
+            aws.apigateway.Method,
+            rest_api=self.rest_api.id,
+            resource_id=self.resources[route.path],
+            http_method=route.method,
+            authorization="NONE" if route.public else "COGNITO_USER_POOLS",
+            authorizer_id=None if route.public or self.authorizer is None else self.authorizer.id,
+        )
+        self._served(
+            f"integration-{route.method}-{route.path}",
+            aws.apigateway.Integration,
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
+            type="AWS_PROXY",
+            integration_http_method="POST",
+            uri=function.invoke_arn,
+        )
+        aws.lambda_.Permission(
+            f"{name}-invoke-{route.method}-{route.path}",
+            statement_id=statement_id(route),
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="apigateway.amazonaws.com",
+            # Any stage, this method, this resource path (path parameters stay as `{name}`).
+            source_arn=pulumi.Output.concat(self.rest_api.execution_arn, f"/*/{route.method}{route.path}"),
+            # Its statement id is fixed: a replacement made before the old one is deleted would collide with it
+            # in the function's policy (ResourceConflictException).
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+        )
+
+    def _method_not_allowed(self, path: str, not_allowed: MethodNotAllowed) -> None:
         """`ANY` answered by a MOCK integration: API Gateway prefers a declared method, so only undeclared ones
         land here. No authorizer: a wrong method is a 405 whoever asks."""
-        child = pulumi.ResourceOptions(parent=self)
-        status = str(not_allowed.status)
-        method = aws.apigateway.Method(
-            f"{name}-method-ANY-{path}",
+        method = self._served(
+            f"method-ANY-{path}",
+            aws.apigateway.Method,
             rest_api=self.rest_api.id,
             resource_id=self.resources[path],
             http_method="ANY",
             authorization="NONE",
-            opts=child,
         )
-        integration = aws.apigateway.Integration(
-            f"{name}-integration-ANY-{path}",
+        integration = self._served(
+            f"integration-ANY-{path}",
+            aws.apigateway.Integration,
             rest_api=self.rest_api.id,
             resource_id=method.resource_id,
             http_method=method.http_method,
@@ -229,39 +257,39 @@ class Api(pulumi.ComponentResource):
             passthrough_behavior="NEVER",
             # Binary bodies (multipart, octet-stream) reach the template as base64 text; the template ignores them.
             content_handling="CONVERT_TO_TEXT",
-            opts=child,
         )
-        method_response = aws.apigateway.MethodResponse(
-            f"{name}-method-response-ANY-{path}",
+        method_response = self._served(
+            f"method-response-ANY-{path}",
+            aws.apigateway.MethodResponse,
             rest_api=self.rest_api.id,
             resource_id=method.resource_id,
             http_method=method.http_method,
-            status_code=status,
+            status_code=str(not_allowed.status),
             response_models={"application/json": "Error"},
-            opts=child,
         )
-        integration_response = aws.apigateway.IntegrationResponse(
-            f"{name}-integration-response-ANY-{path}",
+        self._served(
+            f"integration-response-ANY-{path}",
+            aws.apigateway.IntegrationResponse,
+            # API Gateway refuses an integration response before its integration exists.
+            depends_on=[integration],
             rest_api=self.rest_api.id,
             resource_id=method.resource_id,
             http_method=method.http_method,
             status_code=method_response.status_code,
             # No selection pattern: the default response, whatever the mock's status.
             response_templates={"application/json": error_template(not_allowed.message)},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
         )
-        return [method, integration, method_response, integration_response]
 
-    def _gateway_response(self, name: str, response: GatewayResponse) -> aws.apigateway.Response:
+    def _gateway_response(self, response: GatewayResponse) -> None:
         """No `status_code` unless the catalog overrides AWS's: on DEFAULT_4XX/5XX one would replace the status of
         every other 4xx/5xx (the Gateway response types table)."""
-        return aws.apigateway.Response(
-            f"{name}-response-{response.response_type}",
+        self._served(
+            f"response-{response.response_type}",
+            aws.apigateway.Response,
             rest_api_id=self.rest_api.id,
             response_type=response.response_type,
             status_code=None if response.status_code is None else str(response.status_code),
             response_templates={"application/json": gateway_response_template(response)},
-            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _stage(self, name: str, settings: StackSettings) -> aws.apigateway.Stage:
@@ -302,8 +330,10 @@ class Api(pulumi.ComponentResource):
 
     def _account_logging_role(self, name: str) -> aws.apigateway.Account:
         """API Gateway's one CloudWatch role per account and region: access logging needs it. Account-wide, so
-        only the stack whose config sets `apiGatewayAccountSettings` manages it."""
-        child = pulumi.ResourceOptions(parent=self)
+        only the stack whose config sets `apiGatewayAccountSettings` manages it, and all three resources are
+        retained on delete: destroying that stack must not break access logging for every other stack in the
+        region (an `Account` has no reset on delete, and a deleted role would leave it pointing at nothing)."""
+        retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         role = aws.iam.Role(
             f"{name}-cloudwatch-role",
             assume_role_policy=json.dumps(
@@ -318,13 +348,13 @@ class Api(pulumi.ComponentResource):
                     ],
                 }
             ),
-            opts=child,
+            opts=retained,
         )
         attachment = aws.iam.RolePolicyAttachment(
-            f"{name}-cloudwatch-role-policy", role=role.name, policy_arn=API_GATEWAY_PUSH_TO_CLOUDWATCH, opts=child
+            f"{name}-cloudwatch-role-policy", role=role.name, policy_arn=API_GATEWAY_PUSH_TO_CLOUDWATCH, opts=retained
         )
         return aws.apigateway.Account(
             f"{name}-account",
             cloudwatch_role_arn=role.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+            opts=pulumi.ResourceOptions.merge(retained, pulumi.ResourceOptions(depends_on=[attachment])),
         )

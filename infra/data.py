@@ -70,7 +70,10 @@ class Tables(pulumi.ComponentResource):
                 server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
                 deletion_protection_enabled=settings.deletion_protection,
                 tags=settings.tags or None,
-                opts=pulumi.ResourceOptions(parent=self),
+                # A fixed physical name: a replacement (a key-schema change) made before the old table is deleted
+                # fails with ResourceInUseException. Deleting first loses the data, as any replacement does; with
+                # deletionProtection on, the delete fails and nothing is lost.
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
             )
         self.names: dict[str, pulumi.Output[str]] = {key: table.name for key, table in self.tables.items()}
         self.arns: dict[str, pulumi.Output[str]] = {key: table.arn for key, table in self.tables.items()}

@@ -85,12 +85,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
 @dataclass
 class Deployed:
     """What a check sees: every registered resource, the stack's exported outputs, resolved, and each resource's
-    explicit `depends_on` (the mocks never see it: it is read off the resource options)."""
+    explicit `depends_on` and other options (the mocks never see them: they are read off the resource options)."""
 
     resources: list[Registered]
     outputs: dict[str, Any]
     declared: Declarations = field(repr=False)
     explicit_dependencies: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict, repr=False)
+    resource_options: dict[tuple[str, str], pulumi.ResourceOptions] = field(default_factory=dict, repr=False)
 
     def of_type(self, kind: str) -> list[Registered]:
         return [r for r in self.resources if r.type == kind]
@@ -137,6 +138,11 @@ class Deployed:
         """(type, name) of every resource `resource` names in its `depends_on` option."""
         return self.explicit_dependencies.get((resource.type, resource.name), set())
 
+    def options(self, resource: Registered) -> pulumi.ResourceOptions:
+        """The options the program declared `resource` with (retain_on_delete, delete_before_replace, ...); none for
+        a component resource."""
+        return self.resource_options.get((resource.type, resource.name), pulumi.ResourceOptions())
+
     def by_id(self, kind: str, resource_id: str) -> Registered:
         found = [r for r in self.of_type(kind) if r.state.get("__id") == resource_id]
         assert len(found) == 1, f"no {kind} with id {resource_id}"
@@ -163,12 +169,14 @@ def deploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deploy]:
     mocks = RecordingMocks()
     created: list[pulumi.CustomResource] = []
     dependencies: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    options: dict[tuple[str, str], pulumi.ResourceOptions] = {}
     original_init = pulumi.CustomResource.__init__
 
     def recording_init(self: pulumi.CustomResource, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         created.append(self)
         opts = kwargs.get("opts", args[3] if len(args) > 3 else None)
+        options[(self.pulumi_resource_type, self.pulumi_resource_name)] = opts or pulumi.ResourceOptions()
         depends_on = (opts.depends_on if opts else None) or []
         dependencies[(self.pulumi_resource_type, self.pulumi_resource_name)] = {
             (d.pulumi_resource_type, d.pulumi_resource_name) for d in depends_on
@@ -220,6 +228,7 @@ def deploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deploy]:
                     outputs=resolved[-1],
                     declared=declarations,
                     explicit_dependencies=dependencies,
+                    resource_options=options,
                 )
             )
 

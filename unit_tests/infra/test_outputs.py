@@ -79,7 +79,8 @@ def test_the_dev_stack_points_every_service_at_localstack_and_exports_its_endpoi
         outputs = deployed.outputs
         assert set(outputs) == expected_keys(with_endpoint=True)
         assert outputs["awsEndpoint"] == "http://localhost:4566"
-        assert outputs["apiUrl"] == "http://localhost:4566/restapis/restapi1/dev/_user_request_"
+        # LocalStack's execute-api path since 3.8; `/restapis/<id>/<stage>/_user_request_` is deprecated.
+        assert outputs["apiUrl"] == "http://localhost:4566/_aws/execute-api/restapi1/dev"
         # The dev stack's settings: trigger on, nothing protected, x86_64 zips.
         assert deployed.one("aws:lambda/function:Function", name=f"{PREFIX}presignup")
         for table in deployed.of_type("aws:dynamodb/table:Table"):

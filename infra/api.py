@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pulumi
 import pulumi_aws as aws
 
+from infra import names
 from infra.settings import StackSettings
 from lambdas.catalog import AUTHORIZER_NAME, AWS_MESSAGE, METHOD_NOT_ALLOWED_CONTENT_TYPES, GatewayResponse, Route
 
@@ -299,7 +300,7 @@ class Api(pulumi.ComponentResource):
             stage_depends_on.append(self._account_logging_role(name))
         access_logs = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
-            name=f"/aws/apigateway/{settings.prefix}api/access",
+            name=names.LOG_GROUP.check(f"/aws/apigateway/{settings.prefix}api/access"),
             retention_in_days=settings.log_retention_days,
             tags=settings.tags or None,
             opts=child,
@@ -308,7 +309,7 @@ class Api(pulumi.ComponentResource):
             f"{name}-stage",
             rest_api=self.rest_api.id,
             deployment=self.deployment.id,
-            stage_name=settings.stage_name,
+            stage_name=names.STAGE.check(settings.stage_name),
             access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
                 destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
             ),

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from infra import names
 from infra.functions import LambdaFunction
 from infra.settings import StackSettings
 from lambdas.catalog import UserPool
@@ -58,7 +59,7 @@ class Auth(pulumi.ComponentResource):
         mfa_on = settings.mfa != "OFF"
         self.user_pool = aws.cognito.UserPool(
             f"{name}-pool",
-            name=f"{settings.prefix}{pool.name}",
+            name=names.USER_POOL.check(f"{settings.prefix}{pool.name}"),
             username_attributes=["email"],
             auto_verified_attributes=["email"],
             username_configuration=aws.cognito.UserPoolUsernameConfigurationArgs(case_sensitive=False),

@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from infra import names
 from infra.settings import StackSettings
 from lambdas.catalog import Bucket, Index, Key, Table
 
@@ -64,7 +65,7 @@ class Tables(pulumi.ComponentResource):
         for table in tables:
             self.tables[table.name] = aws.dynamodb.Table(
                 f"{name}-{table.name}",
-                **table_args(table, f"{settings.prefix}{table.name}"),
+                **table_args(table, names.DYNAMODB_TABLE.check(f"{settings.prefix}{table.name}")),
                 point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
                 # enabled=True with no key: the AWS-managed KMS key (aws/dynamodb), not the AWS-owned default.
                 server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
@@ -102,9 +103,6 @@ def tls_only_policy(bucket_arn: str) -> str:
 class Buckets(pulumi.ComponentResource):
     """Every declared bucket: private, encrypted, TLS only, owner-enforced; versioning and CORS per stack."""
 
-    # The provider caps bucket_prefix at 37 characters: S3's 63 minus the 26-character unique suffix it appends.
-    MAX_PREFIX = 37
-
     def __init__(
         self,
         name: str,
@@ -123,11 +121,7 @@ class Buckets(pulumi.ComponentResource):
     def _bucket(self, name: str, declared: Bucket, settings: StackSettings) -> aws.s3.Bucket:
         child = pulumi.ResourceOptions(parent=self)
         # Bucket names are global across all accounts: a prefix plus a random suffix cannot collide.
-        prefix = f"{settings.prefix}{declared.name}-".lower()
-        if len(prefix) > self.MAX_PREFIX:
-            raise ValueError(
-                f"bucket prefix {prefix!r} is longer than {self.MAX_PREFIX} characters: use a shorter stack name"
-            )
+        prefix = names.bucket_prefix(settings.prefix, declared.name)
         bucket = aws.s3.Bucket(
             name,
             bucket_prefix=prefix,

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra import artifacts
+from infra import artifacts, names
 from infra.settings import StackSettings
 from lambdas.catalog import Function
 
@@ -28,9 +28,6 @@ LAMBDA_ASSUME_ROLE_POLICY = json.dumps(
 # `Bucket` excluded: s3:GetBucketObjectLockConfiguration is a bucket action although it names objects.
 _S3_OBJECT_LEVEL = re.compile(r"^s3:(?!\w*Bucket)(\w*Object\w*|AbortMultipartUpload|ListMultipartUploadParts)$")
 _DYNAMODB_INDEX_READS = frozenset({"dynamodb:Query", "dynamodb:Scan"})
-
-# Lambda caps function names, and IAM role names, at 64 characters; a function's role has the function's name.
-MAX_NAME = 64
 
 
 def _sid(*parts: str) -> str:
@@ -118,10 +115,9 @@ def policy_document(statements: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=1)
 
 
-def _checked(name: str) -> str:
-    if len(name) > MAX_NAME:
-        raise ValueError(f"function name {name!r} is longer than {MAX_NAME} characters: use a shorter stack name")
-    return name
+def function_name_for(settings: StackSettings, short_name: str) -> str:
+    """The function's physical name, which its role shares: valid for both, or a clear error at preview."""
+    return names.IAM_ROLE.check(names.LAMBDA_FUNCTION.check(f"{settings.prefix}{short_name}"))
 
 
 class LambdaFunction(pulumi.ComponentResource):
@@ -142,7 +138,7 @@ class LambdaFunction(pulumi.ComponentResource):
     ) -> None:
         super().__init__("serverless-platform:compute:Function", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        function_name = _checked(f"{settings.prefix}{short_name}")
+        function_name = function_name_for(settings, short_name)
         artifact = artifacts.find(Path(settings.artifact_dir), settings.lambda_architecture, short_name)
 
         self.log_group = aws.cloudwatch.LogGroup(

@@ -33,9 +33,11 @@ def function(name: str, generation: str = "") -> Any:
     )
 
 
+# A public and two protected routes on two paths: enough for every kind of change, few resources per API.
+ROUTES = RICH.routes[:3]
 FUNCTIONS = {f.name: function(f.name) for f in RICH.functions}
 BASE: dict[str, Any] = {
-    "routes": RICH.routes,
+    "routes": ROUTES,
     "gateway_responses": catalog.GATEWAY_RESPONSES,
     "method_not_allowed": RICH.method_not_allowed,
     "binary_media_types": RICH.binary_media_types,
@@ -54,8 +56,8 @@ def swapped(response: GatewayResponse) -> tuple[GatewayResponse, ...]:
 CHANGES: dict[str, dict[str, Any]] = {
     "a replaced user pool (the authorizer's provider ARN)": {"user_pool_arn": POOL.replace("First", "Second")},
     "a replaced function (an integration URI)": {"functions": {**FUNCTIONS, "reader": function("reader", "-v2")}},
-    "a route made public": {"routes": (replace(RICH.routes[1], public=True), *RICH.routes[:1], *RICH.routes[2:])},
-    "a route removed": {"routes": RICH.routes[1:]},
+    "a route made public": {"routes": (ROUTES[0], replace(ROUTES[1], public=True), ROUTES[2])},
+    "a route removed": {"routes": ROUTES[1:]},
     "the 405's message (its integration response template)": {
         "method_not_allowed": MethodNotAllowed(405, "Wrong method")
     },

@@ -205,8 +205,9 @@ def test_expired(jwks: JwksServer, pool_key: SigningKey) -> None:
         {"token_use": None},
         {"sub": None},
         {"exp": None},
-        {"iat": int(time.time()) + 600},  # issued in the future
-        {"nbf": int(time.time()) + 600},
+        # Computed at collection: a day ahead stays in the future however long the suite runs before this test.
+        {"iat": int(time.time()) + 86_400},  # issued in the future
+        {"nbf": int(time.time()) + 86_400},
     ],
     ids=[
         "wrong-audience",

@@ -139,21 +139,6 @@ def test_the_deployment_is_made_after_everything_served_of_a_richer_catalog(depl
 
 
 @pulumi.runtime.test
-def test_gateway_responses_have_the_error_shape_and_status(deploy):
-    def check(deployed: Deployed) -> None:
-        responses = {r.inputs["responseType"]: r for r in deployed.of_type("aws:apigateway/response:Response")}
-        assert set(responses) == {g.response_type for g in catalog.GATEWAY_RESPONSES}
-        for declared in catalog.GATEWAY_RESPONSES:
-            response = responses[declared.response_type]
-            assert response.inputs.get("statusCode") == (declared.status_code and str(declared.status_code))
-            body = response.inputs["responseTemplates"]["application/json"]
-            message = catalog.AWS_MESSAGE if declared.keeps_aws_message else f'"{declared.message}"'
-            assert body == f'{{"message":{message},"requestId":"$context.requestId"}}'
-
-    return deploy(check)
-
-
-@pulumi.runtime.test
 def test_rest_api_binary_media_types_and_regional_endpoint(deploy):
     def check(deployed: Deployed) -> None:
         api = deployed.one("aws:apigateway/restApi:RestApi")

@@ -90,11 +90,6 @@ def check_the_embedded_gateway_answers_the_deployed_table(deployed: Deployed) ->
     assert (failure.status_code, failure.json["message"]) == (catalog.LAMBDA_FAILURE_STATUS, "Internal server error")
 
 
-@pulumi.runtime.test
-def test_the_embedded_gateway_answers_what_the_deployed_gateway_responses_answer(deploy):
-    return deploy(check_the_embedded_gateway_answers_the_deployed_table)
-
-
 def check_no_default_response_sets_a_status(deployed: Deployed) -> None:
     """AWS's rule (Gateway response types table, DEFAULT_4XX/DEFAULT_5XX): "changing the status code of this
     fallback gateway response changes the status codes of all other 4XX/5XX responses to the new value". A status
@@ -114,9 +109,26 @@ def check_no_default_response_sets_a_status(deployed: Deployed) -> None:
     assert responses["MISSING_AUTHENTICATION_TOKEN"].inputs["statusCode"] == "404"
 
 
+def check_the_error_shape(deployed: Deployed) -> None:
+    responses = {r.inputs["responseType"]: r for r in deployed.of_type("aws:apigateway/response:Response")}
+    assert set(responses) == {g.response_type for g in catalog.GATEWAY_RESPONSES}
+    for declared in catalog.GATEWAY_RESPONSES:
+        response = responses[declared.response_type]
+        assert response.inputs.get("statusCode") == (declared.status_code and str(declared.status_code))
+        body = response.inputs["responseTemplates"]["application/json"]
+        message = catalog.AWS_MESSAGE if declared.keeps_aws_message else f'"{declared.message}"'
+        assert body == f'{{"message":{message},"requestId":"$context.requestId"}}'
+
+
+def check_gateway_responses(deployed: Deployed) -> None:
+    check_the_error_shape(deployed)
+    check_no_default_response_sets_a_status(deployed)
+    check_the_embedded_gateway_answers_the_deployed_table(deployed)
+
+
 @pulumi.runtime.test
-def test_default_4xx_and_5xx_keep_every_errors_own_status(deploy):
-    return deploy(check_no_default_response_sets_a_status)
+def test_defaults_keep_every_errors_own_status_and_the_embedded_gateway_answers_the_deployed_table(deploy):
+    return deploy(check_gateway_responses)
 
 
 @pytest.mark.parametrize("kind", ["DEFAULT_4XX", "DEFAULT_5XX"])

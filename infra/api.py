@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.settings import StackSettings
-from lambdas.catalog import AUTHORIZER_NAME, GatewayResponse, Route
+from lambdas.catalog import AUTHORIZER_NAME, MINIMUM_COMPRESSION_SIZE, GatewayResponse, Route, cors
 
 IDENTITY_SOURCE = "method.request.header.Authorization"
 ACCESS_LOG_FORMAT = json.dumps(
@@ -100,6 +100,7 @@ class Api(pulumi.ComponentResource):
             name=f"{settings.prefix}api",
             description="serverless-platform API: routes from lambdas.catalog",
             binary_media_types=list(binary_media_types),
+            minimum_compression_size=str(MINIMUM_COMPRESSION_SIZE),
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
             tags=settings.tags or None,
             opts=child,
@@ -165,6 +166,7 @@ class Api(pulumi.ComponentResource):
 
         for path in dict.fromkeys(route.path for route in routes):
             served += self._method_not_allowed(name, path, method_not_allowed)
+        served += self._cors_preflights(name, routes, settings.cors_allowed_origins)
 
         for response in gateway_responses:
             served.append(
@@ -174,6 +176,7 @@ class Api(pulumi.ComponentResource):
                     response_type=response.response_type,
                     status_code=str(response.status),
                     response_templates={"application/json": error_template(response.message)},
+                    response_parameters=gateway_response_cors_parameters(settings.cors_allowed_origins),
                     opts=child,
                 )
             )
@@ -185,7 +188,9 @@ class Api(pulumi.ComponentResource):
             triggers={
                 "declarations": deployment_fingerprint(
                     routes, gateway_responses, method_not_allowed, binary_media_types
-                )
+                ),
+                "cors": json.dumps(list(settings.cors_allowed_origins)),
+                "minimumCompressionSize": str(MINIMUM_COMPRESSION_SIZE),
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=served),
         )
@@ -240,6 +245,66 @@ class Api(pulumi.ComponentResource):
             status_code=method_response.status_code,
             # No selection pattern: the default response, whatever the mock's status.
             response_templates={"application/json": error_template(not_allowed.message)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
+        )
+        return [method, integration, method_response, integration_response]
+
+    def _cors_preflights(
+        self, name: str, routes: tuple[Route, ...], allowed_origins: tuple[str, ...]
+    ) -> list[pulumi.Resource]:
+        """`OPTIONS` on every resource, answered by a MOCK integration (section "CORS" below)."""
+        if not allowed_origins:
+            return []
+        served: list[pulumi.Resource] = []
+        methods: dict[str, list[str]] = {}
+        for route in routes:
+            methods.setdefault(route.path, []).append(route.method)
+        for path, path_methods in methods.items():
+            served += self._cors_preflight(name, path, cors.preflight_headers(None, (), path_methods), allowed_origins)
+        return served
+
+    def _cors_preflight(
+        self, name: str, path: str, static_headers: dict[str, str], allowed_origins: tuple[str, ...]
+    ) -> list[pulumi.Resource]:
+        child = pulumi.ResourceOptions(parent=self)
+        method = aws.apigateway.Method(
+            f"{name}-method-OPTIONS-{path}",
+            rest_api=self.rest_api.id,
+            resource_id=self.resources[path],
+            http_method="OPTIONS",
+            authorization="NONE",  # a browser's preflight never carries the token
+            opts=child,
+        )
+        integration = aws.apigateway.Integration(
+            f"{name}-integration-OPTIONS-{path}",
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
+            type="MOCK",
+            request_templates={"application/json": json.dumps({"statusCode": 200})},
+            passthrough_behavior="WHEN_NO_MATCH",
+            opts=child,
+        )
+        headers = [*static_headers, "Access-Control-Allow-Origin"]
+        method_response = aws.apigateway.MethodResponse(
+            f"{name}-method-response-OPTIONS-{path}",
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
+            status_code="200",
+            response_parameters={f"method.response.header.{header}": False for header in headers},
+            opts=child,
+        )
+        integration_response = aws.apigateway.IntegrationResponse(
+            f"{name}-integration-response-OPTIONS-{path}",
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
+            status_code=method_response.status_code,
+            response_parameters={
+                f"method.response.header.{header}": f"'{value}'" for header, value in static_headers.items()
+            },
+            response_templates={"application/json": preflight_template(allowed_origins)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
         )
         return [method, integration, method_response, integration_response]
@@ -308,3 +373,36 @@ class Api(pulumi.ComponentResource):
             cloudwatch_role_arn=role.arn,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
         )
+
+
+# --- CORS ---------------------------------------------------------------------------------------------------------
+# The allowed origins are patterns (`http://localhost:*`), which no static header value can express. The preflight's
+# mapping template echoes the request's Origin when it matches them (lambdas/catalog/cors.py's rule, as a Java
+# regular expression); the functions add the same headers to their own answers (lambdas/shared/api.py).
+
+
+def preflight_template(allowed_origins: tuple[str, ...]) -> str:
+    """The preflight mock's response template: `Access-Control-Allow-Origin` only for an allowed origin."""
+    return "\n".join(
+        [
+            "#set($origin = $input.params().header.get('Origin'))",
+            "#if(!$origin)#set($origin = $input.params().header.get('origin'))#end",
+            f"#if($origin && $origin.matches('{cors.origin_regex(allowed_origins)}'))",
+            "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)",
+            "#end",
+        ]
+    )
+
+
+def gateway_response_cors_parameters(allowed_origins: tuple[str, ...]) -> dict[str, str] | None:
+    """Lets a browser read API Gateway's own answers (a 401, a 404, a 429). A Gateway Response can only map the
+    request's Origin or a fixed value, not test it: it echoes any Origin. That shows an error message and a request
+    id to a page the allowed list does not name, no more (the API takes no cookies and sends no credentials header);
+    the functions' answers, which carry the data, follow the list exactly."""
+    if not allowed_origins:
+        return None
+    return {
+        "gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.Origin",
+        "gatewayresponse.header.Access-Control-Expose-Headers": f"'{', '.join(cors.EXPOSED_HEADERS)}'",
+        "gatewayresponse.header.Vary": "'Origin'",
+    }

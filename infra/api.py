@@ -95,6 +95,7 @@ class Api(pulumi.ComponentResource):
     ) -> None:
         super().__init__("serverless-platform:api:Api", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self._cors_origins = settings.cors_allowed_origins
         self.rest_api = aws.apigateway.RestApi(
             f"{name}-rest-api",
             name=f"{settings.prefix}api",
@@ -244,7 +245,9 @@ class Api(pulumi.ComponentResource):
             http_method=method.http_method,
             status_code=method_response.status_code,
             # No selection pattern: the default response, whatever the mock's status.
-            response_templates={"application/json": error_template(not_allowed.message)},
+            response_templates={
+                "application/json": origin_override(self._cors_origins) + error_template(not_allowed.message)
+            },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
         )
         return [method, integration, method_response, integration_response]
@@ -304,7 +307,7 @@ class Api(pulumi.ComponentResource):
             response_parameters={
                 f"method.response.header.{header}": f"'{value}'" for header, value in static_headers.items()
             },
-            response_templates={"application/json": preflight_template(allowed_origins)},
+            response_templates={"application/json": origin_override(allowed_origins)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
         )
         return [method, integration, method_response, integration_response]
@@ -381,16 +384,20 @@ class Api(pulumi.ComponentResource):
 # regular expression); the functions add the same headers to their own answers (lambdas/shared/api.py).
 
 
-def preflight_template(allowed_origins: tuple[str, ...]) -> str:
-    """The preflight mock's response template: `Access-Control-Allow-Origin` only for an allowed origin."""
-    return "\n".join(
-        [
+def origin_override(allowed_origins: tuple[str, ...]) -> str:
+    """Mapping-template lines that add `Access-Control-Allow-Origin` for an allowed origin (none without any)."""
+    if not allowed_origins:
+        return ""
+    return "".join(
+        line + "\n"
+        for line in (
             "#set($origin = $input.params().header.get('Origin'))",
             "#if(!$origin)#set($origin = $input.params().header.get('origin'))#end",
             f"#if($origin && $origin.matches('{cors.origin_regex(allowed_origins)}'))",
             "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)",
+            "#set($context.responseOverride.header.Vary = 'Origin')",
             "#end",
-        ]
+        )
     )
 
 

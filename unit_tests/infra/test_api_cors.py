@@ -55,6 +55,20 @@ def test_every_resource_answers_a_preflight_for_the_configured_origins(deploy):
 
 
 @pulumi.runtime.test
+def test_a_405_is_readable_by_an_allowed_origin(deploy):
+    def check(deployed: Deployed) -> None:
+        for (http_method, path), method in deployed.methods().items():
+            if http_method != "ANY":
+                continue
+            [response] = deployed.attached("aws:apigateway/integrationResponse:IntegrationResponse", method)
+            template = response.inputs["responseTemplates"]["application/json"]
+            assert template_regex(template).match("http://localhost:3000"), path
+            assert template.rstrip().endswith('"requestId":"$context.requestId"}')
+
+    return deploy(check, config={"corsAllowedOrigins": ORIGINS})
+
+
+@pulumi.runtime.test
 def test_gateway_responses_are_readable_cross_origin_and_functions_know_the_origins(deploy):
     def check(deployed: Deployed) -> None:
         for response in deployed.of_type("aws:apigateway/response:Response"):

@@ -38,7 +38,8 @@ def proxy_event(
 
     `resource` is the matched route path (``/tenants/{tenantId}``); `path` the request's. Headers and query
     parameters may repeat: single-value maps keep the last value, as API Gateway does. A binary body is
-    base64-encoded, as API Gateway does for a request whose content type is a binary media type.
+    base64-encoded, as API Gateway does for a request whose content type is a binary media type; any other body is
+    text, whatever bytes were sent.
     """
     multi_headers = _multi(headers)
     multi_query = _multi(query)
@@ -47,7 +48,8 @@ def proxy_event(
     host = next((values[-1] for name, values in multi_headers.items() if name.lower() == "host"), "localhost")
     user_agent = next((values[-1] for name, values in multi_headers.items() if name.lower() == "user-agent"), None)
     if isinstance(body, bytes):
-        body = base64.b64encode(body).decode("ascii") if binary else body.decode("utf-8")
+        # API Gateway passes a text body on as UTF-8, each invalid byte sequence replaced by U+FFFD.
+        body = base64.b64encode(body).decode("ascii") if binary else body.decode("utf-8", errors="replace")
     elif body is not None and binary:
         body = base64.b64encode(body.encode("utf-8")).decode("ascii")
     request_context: dict[str, Any] = {

@@ -25,10 +25,11 @@ from uuid import uuid4
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from embedded_stack import edge
 from embedded_stack.authorizer import AuthorizationError
 from embedded_stack.events import lambda_context, proxy_event
 from lambdas import catalog
-from lambdas.catalog import GatewayResponse, Route
+from lambdas.catalog import GatewayResponse, Route, cors
 
 log = logging.getLogger("embedded_stack.gateway")
 
@@ -82,10 +83,17 @@ class HandlerCode:
 
 
 class Gateway:
-    def __init__(self, code: HandlerCode, authorizer: ClaimsVerifier, stage: str = "local") -> None:
+    def __init__(
+        self,
+        code: HandlerCode,
+        authorizer: ClaimsVerifier,
+        stage: str = "local",
+        cors_allowed_origins: tuple[str, ...] = (),
+    ) -> None:
         self.code = code
         self.authorizer = authorizer
         self.stage = stage
+        self.cors_allowed_origins = cors_allowed_origins
         # A Powertools resolver serves one event at a time, as one Lambda container does.
         self._invoke_lock = threading.Lock()
 
@@ -94,10 +102,13 @@ class Gateway:
         started = time.perf_counter()
         try:
             response = self.handle(request)
+        except edge.Refused as refused:
+            response = gateway_response(refused.response, str(uuid4()))
         except Exception:
             # A fault of the stand-in itself (the authorizer could not fetch keys, say): API Gateway's DEFAULT_5XX.
             log.exception("gateway fault on %s %s", request.method, request.path)
             response = gateway_response(catalog.DEFAULT_5XX, str(uuid4()))
+        response = self.post_process(request, response)
         # One line a request, like the stage's access log.
         log.info(
             "%s %s %d %.0fms",
@@ -110,6 +121,7 @@ class Gateway:
 
     def handle(self, request: Request) -> Response:
         request_id = str(uuid4())
+        edge.check_declared_length(request)
         candidates = [route for route in self.code.routes() if route.path_pattern.match(request.path)]
         if not candidates:
             return gateway_response(catalog.NOT_FOUND, request_id)
@@ -117,6 +129,9 @@ class Gateway:
         candidates.sort(key=lambda route: route.path.count("{"))
         resource = candidates[0].path
         route = next((r for r in candidates if r.path == resource and r.method == request.method), None)
+        if route is None and request.method == "OPTIONS" and self.cors_allowed_origins:
+            methods = [r.method for r in candidates if r.path == resource]
+            return preflight_response(request, self.cors_allowed_origins, methods)
         if route is None:
             allowed = sorted(r.method for r in candidates if r.path == resource)
             return method_not_allowed(request_id, allowed)
@@ -128,7 +143,16 @@ class Gateway:
                 log.info("authorizer refused %s %s: %s", request.method, request.path, refused)
                 return gateway_response(catalog.UNAUTHORIZED, request_id)
         event = self.event_for(request, route, request_id, claims)
+        edge.check_invocation_payload(event)
         return self.invoke(route.function, event, request_id)
+
+    def post_process(self, request: Request, response: Response) -> Response:
+        """What API Gateway adds on the way out: CORS headers on its own answers (a function's carry their own, as
+        deployed), and compression."""
+        if not isinstance(response, IntegrationResponse):
+            for name, value in cors.response_headers(request.headers.get("Origin"), self.cors_allowed_origins).items():
+                response.headers[name] = value
+        return edge.compress(request, response)
 
     def event_for(
         self, request: Request, route: Route, request_id: str, claims: dict[str, str] | None
@@ -138,12 +162,11 @@ class Gateway:
         headers: dict[str, list[str]] = {}
         for name, value in request.headers.items():
             headers.setdefault(name, []).append(value)
-        body = request.get_data() if request.content_length or request.headers.get("Transfer-Encoding") else None
         return proxy_event(
             request.method,
             request.path,
             resource=route.path,
-            body=body or None,
+            body=edge.read_body(request),
             binary=is_binary(request.mimetype),
             headers=headers,
             query={name: request.args.getlist(name) for name in request.args},
@@ -169,6 +192,10 @@ def is_binary(mimetype: str) -> bool:
     return any(fnmatch.fnmatch(mimetype, pattern) for pattern in catalog.BINARY_MEDIA_TYPES)
 
 
+class IntegrationResponse(Response):
+    """A function's answer, passed on as the function gave it."""
+
+
 def proxy_response(result: dict[str, Any]) -> Response:
     """The HTTP response for a proxy integration's result, which must be a dict with an int statusCode."""
     status = result["statusCode"]
@@ -184,7 +211,7 @@ def proxy_response(result: dict[str, Any]) -> Response:
     body = result.get("body") or ""
     data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
     headers.setdefault("Content-Type", "application/json")
-    return Response(data, status=status, headers=headers)
+    return IntegrationResponse(data, status=status, headers=headers)
 
 
 def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -195,6 +222,12 @@ def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | N
 
 def gateway_response(response: GatewayResponse, request_id: str) -> Response:
     return json_response(response.status, {"message": response.message, "requestId": request_id})
+
+
+def preflight_response(request: Request, allowed_origins: tuple[str, ...], methods: list[str]) -> Response:
+    """The deployed API's `OPTIONS` mock: 200, and `Access-Control-Allow-Origin` only for an allowed origin."""
+    headers = cors.preflight_headers(request.headers.get("Origin"), allowed_origins, methods)
+    return Response(b"", status=200, headers=headers, content_type="application/json")
 
 
 def method_not_allowed(request_id: str, allowed: list[str]) -> Response:

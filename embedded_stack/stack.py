@@ -14,9 +14,11 @@ from typing import Any
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from embedded_stack.edge import EdgeRequestHandler
 from embedded_stack.events import REGION
 from embedded_stack.gateway import ClaimsVerifier, Gateway, HandlerCode
 from lambdas import catalog
+from lambdas.catalog import cors
 
 log = logging.getLogger("embedded_stack")
 
@@ -31,6 +33,8 @@ class StackSettings:
     region: str = REGION
     outputs_file: Path | None = OUTPUTS_FILE
     reload: bool = True
+    # Browser origins that may call the API (lambdas/catalog/cors.py says what a `*` matches).
+    cors_allowed_origins: tuple[str, ...] = cors.DEV_ORIGINS
 
     @classmethod
     def from_environment(cls) -> StackSettings:
@@ -68,14 +72,19 @@ class EmbeddedStack:
         os.environ.pop("AWS_PROFILE", None)
         # Deployed, each function has its own name here; in one process they share one.
         os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "serverless-platform")
+        os.environ.update(cors.environment(settings.cors_allowed_origins))
         from embedded_stack.provision import provision  # boto3 clients made after the environment is set
 
         provisioned = provision()
         os.environ.update(provisioned.environment())
         self._install_cognito_triggers()
         authorizer = self._authorizer(aws_endpoint, provisioned.user_pool_id, provisioned.user_pool_client_id)
-        self.gateway = Gateway(HandlerCode(watch=settings.reload), authorizer)
-        self._http = make_server(settings.host, settings.api_port, self.gateway, threaded=True)
+        self.gateway = Gateway(
+            HandlerCode(watch=settings.reload), authorizer, cors_allowed_origins=settings.cors_allowed_origins
+        )
+        self._http = make_server(
+            settings.host, settings.api_port, self.gateway, threaded=True, request_handler=EdgeRequestHandler
+        )
         self._thread = threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True)
         self._thread.start()
         self.outputs = catalog.stack_outputs(

@@ -14,7 +14,15 @@ import pulumi_aws as aws
 
 from infra import names
 from infra.settings import StackSettings
-from lambdas.catalog import AUTHORIZER_NAME, AWS_MESSAGE, METHOD_NOT_ALLOWED_CONTENT_TYPES, GatewayResponse, Route
+from lambdas.catalog import (
+    AUTHORIZER_NAME,
+    AWS_MESSAGE,
+    METHOD_NOT_ALLOWED_CONTENT_TYPES,
+    MINIMUM_COMPRESSION_SIZE,
+    GatewayResponse,
+    Route,
+    cors,
+)
 
 IDENTITY_SOURCE = "method.request.header.Authorization"
 ACCESS_LOG_FORMAT = json.dumps(
@@ -128,11 +136,13 @@ class Api(pulumi.ComponentResource):
             name=f"{settings.prefix}api",
             description="serverless-platform API: routes from lambdas.catalog",
             binary_media_types=list(binary_media_types),
+            minimum_compression_size=str(MINIMUM_COMPRESSION_SIZE),
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
             tags=settings.tags or None,
             opts=child,
         )
         self._name = name
+        self._cors_origins = settings.cors_allowed_origins
         self.served: list[pulumi.Resource] = []
         # Everything the stage's deployment is a snapshot of; the Deployment's trigger is its hash.
         self.snapshot: dict[str, pulumi.Input[Any]] = {
@@ -171,6 +181,7 @@ class Api(pulumi.ComponentResource):
 
         for path in dict.fromkeys(route.path for route in routes):
             self._method_not_allowed(path, method_not_allowed)
+        self._cors_preflights(routes)
 
         for response in gateway_responses:
             self._gateway_response(response)
@@ -278,7 +289,62 @@ class Api(pulumi.ComponentResource):
             http_method=method.http_method,
             status_code=method_response.status_code,
             # No selection pattern: the default response, whatever the mock's status.
-            response_templates={"application/json": error_template(not_allowed.message)},
+            response_templates={
+                "application/json": origin_override(self._cors_origins) + error_template(not_allowed.message)
+            },
+        )
+
+    def _cors_preflights(self, routes: tuple[Route, ...]) -> None:
+        """`OPTIONS` on every resource, answered by a MOCK integration (section "CORS" below)."""
+        if not self._cors_origins:
+            return
+        methods: dict[str, list[str]] = {}
+        for route in routes:
+            methods.setdefault(route.path, []).append(route.method)
+        for path, path_methods in methods.items():
+            self._cors_preflight(path, cors.preflight_headers(None, (), path_methods))
+
+    def _cors_preflight(self, path: str, static_headers: dict[str, str]) -> None:
+        method = self._served(
+            f"method-OPTIONS-{path}",
+            aws.apigateway.Method,
+            rest_api=self.rest_api.id,
+            resource_id=self.resources[path],
+            http_method="OPTIONS",
+            authorization="NONE",  # a browser's preflight never carries the token
+        )
+        integration = self._served(
+            f"integration-OPTIONS-{path}",
+            aws.apigateway.Integration,
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
+            type="MOCK",
+            request_templates={"application/json": json.dumps({"statusCode": 200})},
+            passthrough_behavior="WHEN_NO_MATCH",
+        )
+        headers = [*static_headers, "Access-Control-Allow-Origin"]
+        method_response = self._served(
+            f"method-response-OPTIONS-{path}",
+            aws.apigateway.MethodResponse,
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
+            status_code="200",
+            response_parameters={f"method.response.header.{header}": False for header in headers},
+        )
+        self._served(
+            f"integration-response-OPTIONS-{path}",
+            aws.apigateway.IntegrationResponse,
+            depends_on=[integration],
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
+            status_code=method_response.status_code,
+            response_parameters={
+                f"method.response.header.{header}": f"'{value}'" for header, value in static_headers.items()
+            },
+            response_templates={"application/json": origin_override(self._cors_origins)},
         )
 
     def _gateway_response(self, response: GatewayResponse) -> None:
@@ -291,6 +357,7 @@ class Api(pulumi.ComponentResource):
             response_type=response.response_type,
             status_code=None if response.status_code is None else str(response.status_code),
             response_templates={"application/json": gateway_response_template(response)},
+            response_parameters=gateway_response_cors_parameters(self._cors_origins),
         )
 
     def _stage(self, name: str, settings: StackSettings) -> aws.apigateway.Stage:
@@ -359,3 +426,40 @@ class Api(pulumi.ComponentResource):
             cloudwatch_role_arn=role.arn,
             opts=pulumi.ResourceOptions.merge(retained, pulumi.ResourceOptions(depends_on=[attachment])),
         )
+
+
+# --- CORS ---------------------------------------------------------------------------------------------------------
+# The allowed origins are patterns (`http://localhost:*`), which no static header value can express. The preflight's
+# mapping template echoes the request's Origin when it matches them (lambdas/catalog/cors.py's rule, as a Java
+# regular expression); the functions add the same headers to their own answers (lambdas/shared/api.py).
+
+
+def origin_override(allowed_origins: tuple[str, ...]) -> str:
+    """Mapping-template lines that add `Access-Control-Allow-Origin` for an allowed origin (none without any)."""
+    if not allowed_origins:
+        return ""
+    return "".join(
+        line + "\n"
+        for line in (
+            "#set($origin = $input.params().header.get('Origin'))",
+            "#if(!$origin)#set($origin = $input.params().header.get('origin'))#end",
+            f"#if($origin && $origin.matches('{cors.origin_regex(allowed_origins)}'))",
+            "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)",
+            "#set($context.responseOverride.header.Vary = 'Origin')",
+            "#end",
+        )
+    )
+
+
+def gateway_response_cors_parameters(allowed_origins: tuple[str, ...]) -> dict[str, str] | None:
+    """Lets a browser read API Gateway's own answers (a 401, a 404, a 429). A Gateway Response can only map the
+    request's Origin or a fixed value, not test it: it echoes any Origin. That shows an error message and a request
+    id to a page the allowed list does not name, no more (the API takes no cookies and sends no credentials header);
+    the functions' answers, which carry the data, follow the list exactly."""
+    if not allowed_origins:
+        return None
+    return {
+        "gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.Origin",
+        "gatewayresponse.header.Access-Control-Expose-Headers": f"'{', '.join(cors.EXPOSED_HEADERS)}'",
+        "gatewayresponse.header.Vary": "'Origin'",
+    }

@@ -14,7 +14,7 @@ from infra.data import Buckets, Tables
 from infra.functions import Functions
 from infra.settings import PROJECT, StackSettings
 from lambdas import catalog
-from lambdas.catalog import Bucket, Function, GatewayResponse, Route, Table, UserPool
+from lambdas.catalog import Bucket, Function, GatewayResponse, Route, Table, UserPool, cors
 
 PRE_SIGN_UP = "PreSignUp"
 
@@ -105,6 +105,7 @@ def build_stack(settings: StackSettings, declared: Declarations) -> Platform:
         **names,
         pool.pool_id_env_var: auth.user_pool.id,
         pool.client_id_env_var: auth.client.id,
+        **cors.environment(settings.cors_allowed_origins),
     }
     all_triggers = set(declared.user_pool_triggers.values())
     functions = Functions(

@@ -61,6 +61,7 @@ class StackSettings:
     lambda_timeout_seconds: int = 10
     mfa: str = "OFF"
     bucket_versioning: bool = True
+    # Browser origins that may call the API (and the buckets): none until set (lambdas/catalog/cors.py).
     cors_allowed_origins: tuple[str, ...] = ()
     cors_allowed_methods: tuple[str, ...] = ("GET", "PUT", "HEAD")
     cors_max_age_seconds: int = 3000

@@ -40,4 +40,4 @@ def test_swagger_ui_is_served(api: Api) -> None:
 
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/html")
-    assert "SwaggerUIBundle" in response.text
+    assert "swagger-ui-bundle.js" in response.text

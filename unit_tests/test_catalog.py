@@ -70,7 +70,7 @@ def test_every_declared_route_of_the_platform_says_public_or_protected() -> None
 
     assert routes, "no routes declared"
     public = {(route.method, route.path) for route in routes if route.public}
-    assert all(path.startswith(("/auth/", "/health", "/docs", "/openapi.json")) for _, path in public)
+    assert all(path.startswith(("/auth/", "/health", "/docs", "/swagger", "/openapi.json")) for _, path in public)
 
 
 def test_table_attributes_are_every_key_once() -> None:

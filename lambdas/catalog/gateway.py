@@ -115,3 +115,5 @@ METHOD_NOT_ALLOWED_CONTENT_TYPES = (
 # Request bodies of these types reach a function base64-encoded (`isBase64Encoded`), as uploads must.
 BINARY_MEDIA_TYPES = ("image/*", "multipart/form-data", "application/octet-stream")
 METHOD_NOT_ALLOWED_MESSAGE = "Method Not Allowed"
+# The REST API's `minimumCompressionSize` (bytes): a larger answer is gzipped or deflated when the client accepts it.
+MINIMUM_COMPRESSION_SIZE = 1024

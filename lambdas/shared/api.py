@@ -7,6 +7,7 @@ operator can find the request in the access log and in the function's JSON log.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -18,7 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambdas.catalog import AUTHORIZER_NAME
+from lambdas.catalog import AUTHORIZER_NAME, cors
 from lambdas.shared.errors import DomainError, FieldError
 
 logger = Logger()
@@ -82,9 +83,22 @@ def lambda_handler_for(
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(event, context)
+        return with_cors_headers(event, app.resolve(event, context))
 
     return lambda_handler
+
+
+# --- CORS (the edge's hook; lambdas/catalog/cors.py) -------------------------------------------------------------
+def with_cors_headers(event: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """Adds the CORS headers an allowed `Origin` gets to any answer, errors included. Powertools' CORSConfig takes
+    exact origins only, not `http://localhost:*`."""
+    origin = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "origin"), None)
+    added = cors.response_headers(origin, cors.from_environment(os.environ))
+    if added:
+        headers = result.setdefault("multiValueHeaders", {})
+        for name, value in added.items():
+            headers[name] = [*headers.get(name, []), value] if name == "Vary" else [value]
+    return result
 
 
 def validation_errors(errors: Sequence[Any]) -> list[FieldError]:

@@ -79,3 +79,11 @@ def test_lambda_context_counts_down() -> None:
     assert context.invoked_function_arn.endswith(":function:tenants")
     assert context.log_group_name == "/aws/lambda/tenants"
     assert "[$LATEST]" in context.log_stream_name
+
+
+def test_a_text_body_that_is_not_utf8_is_passed_on_with_replacement_characters() -> None:
+    # API Gateway hands a non-binary body to Lambda as text: invalid sequences become U+FFFD, never an error.
+    event = proxy_event("POST", "/things", body=b'{"name": "\xff\xfe"}', binary=False)
+
+    assert event["body"] == '{"name": "\ufffd\ufffd"}'
+    assert event["isBase64Encoded"] is False

@@ -69,6 +69,9 @@ CHANGES: dict[str, dict[str, Any]] = {
     "a gateway response removed": {"gateway_responses": catalog.GATEWAY_RESPONSES[:-1]},
     "binary media types": {"binary_media_types": ("image/*",)},
     "method settings (throttling)": {"settings": replace(SETTINGS, throttling_rate_limit=5.0)},
+    "the CORS origins (preflight and gateway response templates)": {
+        "settings": replace(SETTINGS, cors_allowed_origins=("https://app.example",))
+    },
 }
 
 

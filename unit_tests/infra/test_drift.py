@@ -10,7 +10,7 @@ import pulumi
 from embedded_stack.provision import Provisioned, create_table_request
 from infra.program import Declarations
 from lambdas import catalog
-from lambdas.catalog import Table
+from lambdas.catalog import Table, cors
 from unit_tests.infra.conftest import STACK, Deployed, Registered
 from unit_tests.infra.declarations import RICH
 
@@ -83,7 +83,11 @@ def embedded_environment(declared: Declarations) -> set[str]:
 @pulumi.runtime.test
 def test_api_functions_get_the_variables_the_embedded_stack_gives_them(deploy):
     def check(deployed: Deployed) -> None:
-        expected = embedded_environment(deployed.declared) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"}
+        expected = embedded_environment(deployed.declared) | {
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_LOG_LEVEL",
+            cors.ENV_VAR,
+        }
         triggers = set(catalog.USER_POOL_TRIGGERS.values())
         for function in catalog.FUNCTIONS:
             if function in triggers:

@@ -39,18 +39,30 @@ def topics() -> list[str]:
 def main(argv: list[str]) -> int:
     chosen = argv or topics()
     rows: list[dict[str, Any]] = []
+    failed: list[str] = []
     for topic in chosen:
         started = time.perf_counter()
         print(f"bench.{topic}...", file=sys.stderr, flush=True)
-        topic_rows = importlib.import_module(f"bench.{topic}").run()
+        try:
+            topic_rows = importlib.import_module(f"bench.{topic}").run()
+        except Exception as error:  # one broken bench must not lose the others' figures
+            print(f"bench.{topic} failed: {error!r}", file=sys.stderr, flush=True)
+            failed.append(topic)
+            continue
         rows += [{"topic": topic, **r} for r in topic_rows]
         print(f"bench.{topic}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        print(table(topic_rows), file=sys.stderr, flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": __import__("os").cpu_count()}
-    document = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine, "rows": rows}
+    document = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "failed": failed,
+        "rows": rows,
+    }
     RESULTS.write_text(json.dumps(document, indent=2) + "\n")
     print(table(rows))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from bench.common import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 60.0, poll: float = 0.005) -> None:
+def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 300.0, poll: float = 0.005) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

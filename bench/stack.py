@@ -36,8 +36,8 @@ def _start_seconds(server: Any) -> float:
         return started[1] if isinstance(started, tuple) else started
 
 
-# Fewer rounds: each is two fresh interpreters importing moto (seconds each); 5 still give a median and a spread.
-START_ROUNDS = 5
+# Fewer rounds: each is two fresh interpreters importing moto (seconds each, tens of seconds on a loaded machine).
+START_ROUNDS = 3
 
 
 def stack_start() -> dict[str, Any]:

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock requirements/bootstrap.lock pyproject.toml | cksum | cut -d" " -f1)
 
-.PHONY: install run routes test lint format build bench lock localstack-up deploy-local integration destroy-local clean
+.PHONY: install run routes test lint format build bench coldstart lock localstack-up deploy-local integration destroy-local clean
 
 install: $(STAMP)
 
@@ -38,8 +38,13 @@ test: lint
 	$(PY) -m pytest unit_tests --cov --cov-report= --cov-fail-under=0
 	$(PY) -m pytest integration_tests --cov --cov-append --cov-report=term --cov-fail-under=90
 
+# Every bench/<topic>.py, one table, bench/results/latest.json (docs/benchmarks.md). Not part of `make test`.
 bench: install
 	$(PY) -m bench
+
+# Each function's cold start from its unpacked x86_64 zip against a bare boto3 handler (docs/benchmarks.md).
+coldstart: install
+	$(PY) -m bench.coldstart
 
 # Re-pin every dependency (needs the network): the dev environment and what the Lambda zips ship.
 lock: install

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from infra.package import runtime_problem
+
 if TYPE_CHECKING:
     import pulumi
 
@@ -81,6 +83,8 @@ class StackSettings:
             raise SettingsError(f"logRetentionDays must be one of {LOG_RETENTION_DAYS}, not {self.log_retention_days}")
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"logLevel must be one of {LOG_LEVELS}, not {self.log_level!r}")
+        if problem := runtime_problem(self.lambda_runtime):
+            raise SettingsError(problem)
         if not 128 <= self.lambda_memory_mb <= 10240:
             raise SettingsError(f"lambdaMemoryMb must be between 128 and 10240, not {self.lambda_memory_mb}")
 

@@ -41,6 +41,8 @@ USER_POOL_TRIGGERS: dict[str, Function] = {"PreSignUp": PRESIGNUP}
 PLATFORM = Function(
     name="platform",
     description="The API's own routes: health check, the OpenAPI document and Swagger UI.",
+    lazy_imports=("aws_lambda_powertools.event_handler.openapi.swagger_ui",),
+    documents_api=True,
 )
 
 FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM)

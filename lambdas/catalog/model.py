@@ -88,6 +88,11 @@ class Function:
     user_pool_actions: tuple[str, ...] = ()
     # False for a function that no API route invokes (e.g. a Cognito trigger): it has no resolver.
     serves_api: bool = True
+    # Modules the function imports only when a request needs them: its zip must ship them too (infra/package.py
+    # ships what importing the handler and these loads).
+    lazy_imports: tuple[str, ...] = ()
+    # True for the function whose OpenAPI document imports every API function's resolver.
+    documents_api: bool = False
 
     @property
     def module(self) -> str:

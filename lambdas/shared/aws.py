@@ -1,7 +1,9 @@
-"""boto3 clients, created once per container on first use.
+"""AWS clients, created once per container on first use.
 
-boto3 reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) itself, so the same code talks to AWS, LocalStack
-or the embedded stack's moto server.
+botocore's clients, not boto3's: boto3 adds only its resources layer and s3transfer, which no function uses, and
+importing them costs every cold start (docs/benchmarks.md, "Cold start"). The clients are the same objects
+(presigning included). botocore reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) itself, so the same code
+talks to AWS, LocalStack or the embedded stack's moto server.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.config import Config
+from botocore.session import Session, get_session
 
 if TYPE_CHECKING:
     from lambdas.catalog import Bucket, Table, UserPool
@@ -20,8 +22,13 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeou
 
 
 @cache
+def _session() -> Session:
+    return get_session()
+
+
+@cache
 def client(service: str) -> Any:
-    return boto3.client(service, config=_CONFIG)
+    return _session().create_client(service, config=_CONFIG)
 
 
 def table_name(table: Table) -> str:

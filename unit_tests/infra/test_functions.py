@@ -47,7 +47,7 @@ def test_one_lambda_per_catalog_function_with_the_stack_defaults(deploy):
 def test_runtime_architecture_and_memory_come_from_the_stack_config(deploy, tmp_path: Path):
     def check(deployed: Deployed) -> None:
         for function in deployed.of_type("aws:lambda/function:Function"):
-            assert function.inputs["runtime"] == "python3.12"
+            assert function.inputs["runtime"] == "python3.11"
             assert function.inputs["architectures"] == ["x86_64"]
             assert function.inputs["memorySize"] == 512
             assert function.inputs["timeout"] == 20
@@ -59,7 +59,7 @@ def test_runtime_architecture_and_memory_come_from_the_stack_config(deploy, tmp_
     return deploy(
         check,
         config={
-            "lambdaRuntime": "python3.12",
+            "lambdaRuntime": "python3.11",
             "lambdaArchitecture": "x86_64",
             "lambdaMemoryMb": 512,
             "lambdaTimeoutSeconds": 20,

@@ -14,8 +14,9 @@ from typing import Any
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from embedded_stack.containers import Containers, FunctionSettings
 from embedded_stack.events import REGION
-from embedded_stack.gateway import ClaimsVerifier, Gateway, HandlerCode
+from embedded_stack.gateway import ClaimsVerifier, Gateway, HandlerCode, KeepAliveRequestHandler
 from lambdas import catalog
 
 log = logging.getLogger("embedded_stack")
@@ -31,6 +32,7 @@ class StackSettings:
     region: str = REGION
     outputs_file: Path | None = OUTPUTS_FILE
     reload: bool = True
+    functions: FunctionSettings = field(default_factory=FunctionSettings)
 
     @classmethod
     def from_environment(cls) -> StackSettings:
@@ -48,6 +50,8 @@ class EmbeddedStack:
     _moto: ThreadedMotoServer | None = None
     _http: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
+    _containers: Containers | None = None
+    _watcher: threading.Event | None = None
 
     def start(self) -> EmbeddedStack:
         settings = self.settings
@@ -74,8 +78,14 @@ class EmbeddedStack:
         os.environ.update(provisioned.environment())
         self._install_cognito_triggers()
         authorizer = self._authorizer(aws_endpoint, provisioned.user_pool_id, provisioned.user_pool_client_id)
-        self.gateway = Gateway(HandlerCode(watch=settings.reload), authorizer)
-        self._http = make_server(settings.host, settings.api_port, self.gateway, threaded=True)
+        code = HandlerCode()
+        self._containers = Containers(settings.functions)
+        if settings.reload:
+            self._watcher = code.watch(on_change=self._containers.retire)  # a code change is a new deployment
+        self.gateway = Gateway(code, authorizer, functions=self._containers)
+        self._http = make_server(
+            settings.host, settings.api_port, self.gateway, threaded=True, request_handler=KeepAliveRequestHandler
+        )
         self._thread = threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True)
         self._thread.start()
         self.outputs = catalog.stack_outputs(
@@ -98,6 +108,10 @@ class EmbeddedStack:
             self._http.server_close()
         if self._thread:
             self._thread.join(timeout=5)
+        if self._watcher:
+            self._watcher.set()
+        if self._containers:
+            self._containers.close()
         if self._moto:
             self._moto.stop()
 

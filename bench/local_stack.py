@@ -47,6 +47,15 @@ def free_port() -> int:
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], limit: float = 180.0) -> None:
+    """Until `url` answers 200; the process is stopped if it never does."""
+    try:
+        answered(url, process, limit)
+    except BaseException:
+        stop(process)
+        raise
+
+
+def answered(url: str, process: subprocess.Popen[bytes], limit: float) -> None:
     import requests
 
     deadline = time.monotonic() + limit

@@ -161,10 +161,13 @@ class Container:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def stop(self) -> None:
-        """Ends the runtime's loop (it exits, saving what it must); a stuck process is killed."""
+    def end_input(self) -> None:
         if self.process.stdin and not self.process.stdin.closed:
             self.process.stdin.close()
+
+    def stop(self) -> None:
+        """Ends the runtime's loop (it exits, saving what it must); a stuck process is killed."""
+        self.end_input()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -235,6 +238,8 @@ class Containers:
             for fleet in self._fleets.values():
                 fleet.size -= len(fleet.idle)
                 fleet.idle.clear()
+        for container in retired:  # all at once: each exits as soon as it sees its input end
+            container.end_input()
         for container in retired:
             container.stop()
 
@@ -279,8 +284,8 @@ class Containers:
             self._fleets[container.function.name].size -= 1
         if kill:
             container.kill()
-        else:
-            container.stop()
+        else:  # the request that used it last need not wait for it to exit
+            threading.Thread(target=container.stop, name="container-stop", daemon=True).start()
 
     def _report(
         self,

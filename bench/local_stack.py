@@ -35,7 +35,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 CHALICE_PROJECT = Path(__file__).resolve().parent / "chalice_baseline"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 500))
-THROUGHPUT_ROUNDS = 3
+THROUGHPUT_ROUNDS = int(os.environ.get("BENCH_THROUGHPUT_ROUNDS", 3))
 THROUGHPUT_SECONDS = 2.0
 CLIENTS = (1, 4, 8, 16)
 
@@ -189,6 +189,7 @@ def throughput(url: str, clients: int, seconds: float, keep_alive: bool) -> floa
 def row(name: str, candidate: list[float], baseline: list[float], unit: str, note: str) -> dict[str, Any]:
     ratios = [c / b for c, b in zip(candidate, baseline, strict=True)]
     middle_candidate, middle_baseline = statistics.median(candidate), statistics.median(baseline)
+    print(f"{name}: {candidate} vs {baseline} {unit}", file=sys.stderr, flush=True)  # a long run shows progress
     return {
         "name": name,
         "candidate": middle_candidate,

@@ -254,6 +254,8 @@ class Containers:
 
     def _acquire(self, function: Function) -> Container:
         with self._lock:
+            if self._closed:
+                raise FunctionFailed("the stack is stopping")
             fleet = self._fleets.setdefault(function.name, Fleet())
             if fleet.idle:
                 return fleet.idle.pop()  # the most recently used: the warmest, as Lambda prefers

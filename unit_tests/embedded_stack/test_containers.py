@@ -216,6 +216,8 @@ def test_a_closed_pool_keeps_no_container(pool_with: Any) -> None:
     pool.close()
 
     assert pool.containers(SLOW) == 0
+    with pytest.raises(FunctionFailed, match="stopping"):
+        invoke(pool)  # a request that arrives while the stack stops starts no container
 
 
 class SlowRoutes:

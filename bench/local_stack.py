@@ -318,7 +318,12 @@ def latency_client(spec: dict[str, Any]) -> dict[str, list[float]]:
 
 def load_client(spec: dict[str, Any]) -> int:
     client = Client(spec["url"], spec["keepAlive"])
-    client.get()
+    for _ in range(5):  # cold starts of many containers at once can take longer than API Gateway waits (504)
+        try:
+            client.get()
+            break
+        except RuntimeError:
+            client.connection = None
     print("ready", flush=True)
     end = float(sys.stdin.readline())
     answered = 0

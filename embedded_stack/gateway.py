@@ -3,8 +3,8 @@
 It answers as the deployed API does: an unknown path gets the 404 Gateway Response, an undeclared method on a
 known path the 405 of the `ANY` mock integration, a protected route without a valid Cognito ID token the 401
 Gateway Response (and the function never runs), a function that raises or returns garbage the 502 API Gateway
-gives. Otherwise it builds the proxy event, calls the real handler in-process with a Lambda-like context, and
-returns what the handler returned.
+gives. Otherwise it builds the proxy event, invokes the function (in the stack: in one of its Lambda-like
+containers, embedded_stack/containers.py) and returns what the handler returned.
 """
 
 from __future__ import annotations
@@ -12,24 +12,32 @@ from __future__ import annotations
 import base64
 import fnmatch
 import importlib
+import io
 import json
 import logging
+import os
+import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from uuid import uuid4
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import LimitedStream
 
 from embedded_stack import edge
 from embedded_stack.authorizer import AuthorizationError
+from embedded_stack.containers import FunctionFailed, FunctionTimedOut, IntegrationTimedOut, Throttled
 from embedded_stack.events import lambda_context, proxy_event
 from lambdas import catalog
 from lambdas.catalog import GatewayResponse, Route, cors
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 log = logging.getLogger("embedded_stack.gateway")
 
@@ -41,45 +49,83 @@ class ClaimsVerifier(Protocol):
 
 
 class HandlerCode:
-    """The functions' code, imported once like a warm container, and imported anew when a source file of the
-    package changes (so an edit shows on the next request, without restarting the stack)."""
+    """The functions' code as the gateway routes it: the catalog's routes, read anew after a source file of the
+    package changed (`watch`: a background poll, so that requests pay nothing for it)."""
 
-    def __init__(self, watch: bool = True, catalog_module: str = "lambdas.catalog") -> None:
-        self._watch = watch
+    def __init__(self, catalog_module: str = "lambdas.catalog") -> None:
         self._catalog_module = catalog_module
         self._package = catalog_module.split(".")[0]
         self._catalog = importlib.import_module(catalog_module)
         self._sources = Path(importlib.import_module(self._package).__file__ or "").resolve().parent
-        self._lock = threading.Lock()
         self._stamp = self._sources_stamp()
         # Import every handler now, as the start-up's work: a broken declaration fails here, not on a request.
         self._catalog.routes()
 
     def routes(self) -> tuple[Route, ...]:
-        self._reload_if_changed()
         return self._catalog.routes()
 
     def handler(self, function: catalog.Function) -> Callable[[dict[str, Any], Any], Any]:
         return importlib.import_module(function.module).lambda_handler
 
-    def _reload_if_changed(self) -> None:
-        if not self._watch:
-            return
+    def reload_if_changed(self) -> bool:
+        """Re-imports the package if a source changed since the last look; True if it did."""
         stamp = self._sources_stamp()
         if stamp == self._stamp:
-            return
-        with self._lock:
-            if stamp == self._stamp:
-                return  # another request thread reloaded while this one waited; again would drop its modules
-            prefix = f"{self._package}."
-            for name in [name for name in sys.modules if name == self._package or name.startswith(prefix)]:
-                del sys.modules[name]
+            return False
+        prefix = f"{self._package}."
+        for name in [name for name in sys.modules if name == self._package or name.startswith(prefix)]:
+            del sys.modules[name]
+        try:
             self._catalog = importlib.import_module(self._catalog_module)
-            self._stamp = stamp
+            self._catalog.routes()
+        finally:
+            self._stamp = stamp  # a broken edit is reported once, and read again on the next edit
         log.info("%s/ changed: handlers reloaded", self._package)
+        return True
+
+    def watch(self, on_change: Callable[[], None], interval: float = 0.5) -> threading.Event:
+        """Polls the sources every `interval` seconds in a daemon thread, calling `on_change` after a reload.
+        Setting the returned event stops it."""
+        stopped = threading.Event()
+
+        def poll() -> None:
+            while not stopped.wait(interval):
+                try:
+                    changed = self.reload_if_changed()
+                except Exception:
+                    log.exception("%s/ changed but does not import: still serving the previous code", self._package)
+                    continue
+                if changed:
+                    on_change()
+
+        threading.Thread(target=poll, name="code-watcher", daemon=True).start()
+        return stopped
 
     def _sources_stamp(self) -> tuple[tuple[str, int], ...]:
         return tuple(sorted((str(path), path.stat().st_mtime_ns) for path in self._sources.rglob("*.py")))
+
+
+class Functions(Protocol):
+    def invoke(self, function: catalog.Function, event: dict[str, Any], request_id: str) -> dict[str, Any]:
+        """The function's result; Throttled, FunctionFailed, FunctionTimedOut or IntegrationTimedOut if none."""
+        ...
+
+
+class InProcess:
+    """Every function called in this process, one event at a time: the gateway's own behaviour, without
+    containers (unit tests)."""
+
+    def __init__(self, code: HandlerCode) -> None:
+        self.code = code
+        self._lock = threading.Lock()
+
+    def invoke(self, function: catalog.Function, event: dict[str, Any], request_id: str) -> dict[str, Any]:
+        with self._lock:
+            try:
+                result = self.code.handler(function)(event, lambda_context(function.name))
+            except Exception as error:
+                raise FunctionFailed(type(error).__name__) from error
+        return result  # type: ignore[no-any-return]
 
 
 class Gateway:
@@ -89,13 +135,13 @@ class Gateway:
         authorizer: ClaimsVerifier,
         stage: str = "local",
         cors_allowed_origins: tuple[str, ...] = (),
+        functions: Functions | None = None,
     ) -> None:
         self.code = code
         self.authorizer = authorizer
         self.stage = stage
         self.cors_allowed_origins = cors_allowed_origins
-        # A Powertools resolver serves one event at a time, as one Lambda container does.
-        self._invoke_lock = threading.Lock()
+        self.functions = functions or InProcess(code)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -179,13 +225,25 @@ class Gateway:
 
     def invoke(self, function: catalog.Function, event: dict[str, Any], request_id: str) -> Response:
         try:
-            with self._invoke_lock:
-                result = self.code.handler(function)(event, lambda_context(function.name))
-            return proxy_response(result)
+            return proxy_response(self.functions.invoke(function, event, request_id))
+        except Throttled:
+            # Lambda's 429 reaches a proxy integration's caller as API Gateway's 500 (INTEGRATION_FAILURE).
+            return gateway_response(catalog.DEFAULT_5XX, request_id)
+        except IntegrationTimedOut:
+            log.warning("%s did not answer within API Gateway's integration timeout", function.name)
+            return gateway_response(catalog.INTEGRATION_TIMEOUT, request_id)
+        except (FunctionFailed, FunctionTimedOut) as failure:
+            # API Gateway's answer to a function that fails or times out (the function's log has the details).
+            log.error("function %s failed: %s", function.name, failure)
+            return json_response(
+                catalog.LAMBDA_FAILURE_STATUS, {"message": catalog.DEFAULT_5XX.message, "requestId": request_id}
+            )
         except Exception:
-            # API Gateway's answer to a function that fails or returns a malformed response.
-            log.exception("function %s failed", function.name)
-            return json_response(502, {"message": "Internal server error", "requestId": request_id})
+            # ... or returns a malformed response.
+            log.exception("function %s returned a malformed response", function.name)
+            return json_response(
+                catalog.LAMBDA_FAILURE_STATUS, {"message": catalog.DEFAULT_5XX.message, "requestId": request_id}
+            )
 
 
 def is_binary(mimetype: str) -> bool:
@@ -236,3 +294,57 @@ def method_not_allowed(request_id: str, allowed: list[str]) -> Response:
         {"message": catalog.METHOD_NOT_ALLOWED_MESSAGE, "requestId": request_id},
         headers={"Allow": ", ".join(allowed)},
     )
+
+
+class KeepAliveRequestHandler(edge.EdgeRequestHandler):
+    """HTTP/1.1 with persistent connections, as API Gateway keeps them, on top of the edge's handler (read
+    timeout, JSON refusals, no `Server` header).
+
+    werkzeug's dev server closes every connection: it cannot know what part of a request body the application left
+    unread, so after each response it reads whatever the socket holds within 10 ms (which would swallow the next
+    request of a kept-alive connection, and keeps the connection's thread 10 ms longer). This handler knows: the
+    body is a LimitedStream of its Content-Length, whose rest it reads before the next request; werkzeug's own
+    drain then finds an empty stream. A chunked or very large body still closes the connection.
+    """
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY the body waits for the client's delayed ACK.
+    disable_nagle_algorithm = True
+    longest_body_to_drain = 1 << 20
+    _body: LimitedStream | None = None
+
+    def make_environ(self) -> WSGIEnvironment:
+        environ = super().make_environ()
+        length = environ.get("CONTENT_LENGTH") or "0"
+        drainable = length.isdigit() and int(length) <= self.longest_body_to_drain
+        self._body = None
+        if drainable and "HTTP_TRANSFER_ENCODING" not in environ and not self.close_connection:
+            self._body = environ["wsgi.input"] = LimitedStream(environ["wsgi.input"], int(length))
+            # What werkzeug's drain will read: a stream at its end, behind a descriptor that is always readable.
+            self._held = (self.connection, self.rfile)
+            self.connection, self.rfile = _ALWAYS_AT_END, io.BytesIO()  # type: ignore[assignment]
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if (keyword, value) == ("Connection", "close") and self._body is not None:
+            return  # werkzeug's unconditional close
+        super().send_header(keyword, value)
+
+    def run_wsgi(self) -> None:
+        self._held: tuple[socket.socket, BinaryIO] | None = None
+        try:
+            super().run_wsgi()
+        finally:
+            if self._held:
+                self.connection, self.rfile = self._held
+        if self._body is not None:
+            self._body.exhaust()  # the rest of the body, so that the next request starts at its request line
+
+
+def _always_at_end() -> int:
+    reader, writer = os.pipe()
+    os.close(writer)
+    return reader
+
+
+_ALWAYS_AT_END = _always_at_end()

@@ -14,9 +14,9 @@ from typing import Any
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from embedded_stack.edge import EdgeRequestHandler
+from embedded_stack.containers import Containers, FunctionSettings
 from embedded_stack.events import REGION
-from embedded_stack.gateway import ClaimsVerifier, Gateway, HandlerCode
+from embedded_stack.gateway import ClaimsVerifier, Gateway, HandlerCode, KeepAliveRequestHandler
 from lambdas import catalog
 from lambdas.catalog import cors
 
@@ -35,6 +35,7 @@ class StackSettings:
     reload: bool = True
     # Browser origins that may call the API (lambdas/catalog/cors.py says what a `*` matches).
     cors_allowed_origins: tuple[str, ...] = cors.DEV_ORIGINS
+    functions: FunctionSettings = field(default_factory=FunctionSettings)
 
     @classmethod
     def from_environment(cls) -> StackSettings:
@@ -52,6 +53,8 @@ class EmbeddedStack:
     _moto: ThreadedMotoServer | None = None
     _http: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
+    _containers: Containers | None = None
+    _watcher: threading.Event | None = None
 
     def start(self) -> EmbeddedStack:
         settings = self.settings
@@ -79,11 +82,15 @@ class EmbeddedStack:
         os.environ.update(provisioned.environment())
         self._install_cognito_triggers()
         authorizer = self._authorizer(aws_endpoint, provisioned.user_pool_id, provisioned.user_pool_client_id)
+        code = HandlerCode()
+        self._containers = Containers(settings.functions)
+        if settings.reload:
+            self._watcher = code.watch(on_change=self._containers.retire)  # a code change is a new deployment
         self.gateway = Gateway(
-            HandlerCode(watch=settings.reload), authorizer, cors_allowed_origins=settings.cors_allowed_origins
+            code, authorizer, cors_allowed_origins=settings.cors_allowed_origins, functions=self._containers
         )
         self._http = make_server(
-            settings.host, settings.api_port, self.gateway, threaded=True, request_handler=EdgeRequestHandler
+            settings.host, settings.api_port, self.gateway, threaded=True, request_handler=KeepAliveRequestHandler
         )
         self._thread = threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True)
         self._thread.start()
@@ -107,6 +114,10 @@ class EmbeddedStack:
             self._http.server_close()
         if self._thread:
             self._thread.join(timeout=5)
+        if self._watcher:
+            self._watcher.set()
+        if self._containers:
+            self._containers.close()
         if self._moto:
             self._moto.stop()
 

@@ -5,7 +5,8 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from embedded_stack.authorizer import AuthorizationError
 from embedded_stack.gateway import Gateway, HandlerCode, is_binary
 from lambdas import catalog
 from lambdas.catalog import Function, Route
+from unit_tests.embedded_stack.container_handlers import wait_until
 
 ECHO = Function(name="echo", description="returns what it was given")
 PUBLIC_ECHO = Route("GET", "/things/{thingId}", ECHO, public=True)
@@ -164,36 +166,55 @@ def test_a_failing_or_malformed_function_is_502(handler: Callable[[dict[str, Any
 
 
 def test_handler_code_serves_the_catalog() -> None:
-    code = HandlerCode(watch=True)
+    code = HandlerCode()
 
     assert code.routes() == catalog.routes()
     assert code.handler(catalog.TENANTS) is importlib.import_module("lambdas.tenants.handler").lambda_handler
+    assert code.reload_if_changed() is False
 
 
-def test_handler_code_reloads_the_package_when_a_source_changes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def reloadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     package = tmp_path / "reloadable_fns"
     package.mkdir()
     (package / "__init__.py").write_text("")
     source = package / "catalog.py"
     source.write_text("def routes():\n    return ('v1',)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    code = HandlerCode(watch=True, catalog_module="reloadable_fns.catalog")
-    assert code.routes() == ("v1",)
-
-    source.write_text("def routes():\n    return ('v2',)\n")
-    os.utime(source, ns=(0, source.stat().st_mtime_ns + 1_000_000_000))
-
-    assert code.routes() == ("v2",)
+    yield source
     for name in [name for name in sys.modules if name.startswith("reloadable_fns")]:
         del sys.modules[name]
 
 
-def test_handler_code_does_not_reload_unless_asked() -> None:
-    code = HandlerCode(watch=False)
+def edit(source: Path, text: str) -> None:
+    source.write_text(text)
+    os.utime(source, ns=(0, source.stat().st_mtime_ns + 1_000_000_000))
 
-    assert code.routes() is catalog.routes()
+
+def test_the_watcher_reloads_the_package_off_the_request_path_when_a_source_changes(reloadable: Path) -> None:
+    code = HandlerCode(catalog_module="reloadable_fns.catalog")
+    deployed = threading.Event()
+    stop = code.watch(on_change=deployed.set, interval=0.05)
+    assert code.routes() == ("v1",)
+
+    edit(reloadable, "def routes():\n    return ('v2',)\n")
+
+    assert deployed.wait(timeout=30)
+    stop.set()
+    assert code.routes() == ("v2",)
+
+
+def test_an_edit_that_does_not_import_keeps_the_previous_code(
+    reloadable: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    code = HandlerCode(catalog_module="reloadable_fns.catalog")
+    stop = code.watch(on_change=lambda: None, interval=0.05)
+
+    edit(reloadable, "def routes(:\n")
+
+    assert wait_until(lambda: "does not import" in caplog.text)
+    stop.set()
+    assert code.routes() == ("v1",)
 
 
 def test_a_fault_of_the_gateway_itself_is_a_json_500() -> None:

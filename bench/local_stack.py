@@ -1,0 +1,352 @@
+"""The embedded stack (`make run`) against `chalice local`, side by side in one run: latency and throughput.
+
+Both serve the same two routes against the same moto server: `GET /health`, and a DynamoDB read (`GET
+/tenants/{id}`: one GetItem; the stack's route is protected, so it also checks a Cognito ID token, whose cost is
+measured and reported on its own). The stack runs as `make run` runs it (`python -m embedded_stack`, its logs
+included); chalice as `chalice local --no-autoreload`. The clients run in separate processes, on kept-alive
+HTTP/1.1 connections (both servers keep them), with the standard library's http.client.
+
+- local_health_p50 / local_read_p50: median latency over 5 rounds x 500 requests, rounds interleaved (stack, then
+  chalice, in each round); the ratio's min/max is over the rounds. The read's candidate is the stack's latency
+  minus the authorizer's median cost (local_authorizer_cost), which chalice does not pay.
+- local_throughput_<n>: requests per second of n concurrent client processes on /health for 2 s, 3 interleaved
+  rounds; the ratio is the stack's throughput over chalice's (higher is better).
+
+`python -m bench.local_stack` runs it alone.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+CHALICE_PROJECT = Path(__file__).resolve().parent / "chalice_baseline"
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", 500))
+THROUGHPUT_ROUNDS = int(os.environ.get("BENCH_THROUGHPUT_ROUNDS", 3))
+THROUGHPUT_SECONDS = 2.0
+CLIENTS = (1, 4, 8, 16)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], limit: float = 180.0) -> None:
+    """Until `url` answers 200; the process is stopped if it never does."""
+    try:
+        answered(url, process, limit)
+    except BaseException:
+        stop(process)
+        raise
+
+
+def answered(url: str, process: subprocess.Popen[bytes], limit: float) -> None:
+    import requests
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            if requests.get(url, timeout=60).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer")
+
+
+def start_stack(workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, Any]]:
+    """`make run`'s command, in a scratch directory (its outputs and data stay there)."""
+    api_port, aws_port = free_port(), free_port()
+    environment = os.environ | {"API_PORT": str(api_port), "AWS_PORT": str(aws_port), "PYTHONPATH": str(REPOSITORY)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "embedded_stack"],
+        cwd=workdir,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{api_port}"
+    wait_for(f"{api}/health", process)
+    outputs = json.loads(next(workdir.rglob("outputs.json")).read_text())
+    return process, api, outputs
+
+
+def start_chalice(outputs: dict[str, Any]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    environment = os.environ | {
+        "AWS_ENDPOINT_URL": outputs["awsEndpoint"],
+        "AWS_DEFAULT_REGION": outputs["region"],
+        "AWS_ACCESS_KEY_ID": "embedded",
+        "AWS_SECRET_ACCESS_KEY": "embedded",
+        "TENANTS_TABLE": outputs["tables"]["tenants"],
+    }
+    chalice = [str(Path(sys.executable).parent / "chalice"), "--project-dir", str(CHALICE_PROJECT)]
+    process = subprocess.Popen(
+        [*chalice, "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port)],
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}"
+    wait_for(f"{api}/health", process)
+    return process, api
+
+
+def signed_in_tenant(api: str) -> tuple[str, str]:
+    """An ID token and a tenant of its user, through the stack's API."""
+    import requests
+
+    email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", "Bench-Password-42!"
+    with requests.Session() as session:
+        session.post(f"{api}/auth/signup", json={"email": email, "password": password, "name": "Bench"}, timeout=60)
+        login = session.post(f"{api}/auth/login", json={"email": email, "password": password}, timeout=60)
+        login.raise_for_status()
+        token = login.json()["idToken"]
+        body = {"name": "Bench", "website": f"{uuid.uuid4().hex}.example", "contactEmail": "b@bench.example"}
+        created = session.post(f"{api}/tenants", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        created.raise_for_status()
+        return token, created.json()["id"]
+
+
+def authorizer_seconds(outputs: dict[str, Any], token: str) -> float:
+    """Median seconds of one Cognito ID-token check as the stack's authorizer makes it (JWKS cached)."""
+    from embedded_stack.authorizer import CognitoAuthorizer
+
+    pool_id = outputs["userPoolId"]
+    authorizer = CognitoAuthorizer(
+        jwks_url=f"{outputs['awsEndpoint']}/{pool_id}/.well-known/jwks.json",
+        issuer=f"https://cognito-idp.{outputs['region']}.amazonaws.com/{pool_id}",
+        audience=outputs["userPoolClientId"],
+    )
+    header = f"Bearer {token}"
+    authorizer.claims(header)
+    samples = []
+    for _ in range(REQUESTS):
+        started = time.perf_counter()
+        authorizer.claims(header)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def run_client(mode: str, spec: dict[str, Any]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.local_stack", mode, json.dumps(spec)],
+        cwd=REPOSITORY,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=os.environ | {"PYTHONPATH": str(REPOSITORY)},
+    )
+
+
+def client_output(process: subprocess.Popen[bytes]) -> Any:
+    assert process.stdout is not None
+    if process.stdin and not process.stdin.closed:
+        process.stdin.close()
+    out = process.stdout.read()
+    if process.wait(timeout=600):
+        raise RuntimeError(f"bench client failed with {process.returncode}")
+    return json.loads(out)
+
+
+def latency_rounds(targets: dict[str, tuple[str, dict[str, str]]], keep_alive: bool) -> dict[str, list[float]]:
+    """Per target (url, headers): the median latency of each round, in seconds. One client process for all."""
+    spec = {"targets": targets, "rounds": ROUNDS, "requests": REQUESTS, "keepAlive": keep_alive}
+    return dict(client_output(run_client("latency", spec)))
+
+
+def throughput(url: str, clients: int, seconds: float, keep_alive: bool) -> float:
+    """Requests per second that `clients` concurrent client processes got answered within `seconds`."""
+    processes = [run_client("load", {"url": url, "keepAlive": keep_alive}) for _ in range(clients)]
+    for process in processes:  # each has connected and made one request
+        assert process.stdout is not None and process.stdout.readline().strip() == b"ready"
+    end = time.time() + seconds
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write(f"{end}\n".encode())
+        process.stdin.close()
+    return sum(client_output(process) for process in processes) / seconds
+
+
+def row(name: str, candidate: list[float], baseline: list[float], unit: str, note: str) -> dict[str, Any]:
+    ratios = [c / b for c, b in zip(candidate, baseline, strict=True)]
+    middle_candidate, middle_baseline = statistics.median(candidate), statistics.median(baseline)
+    print(f"{name}: {candidate} vs {baseline} {unit}", file=sys.stderr, flush=True)  # a long run shows progress
+    return {
+        "name": name,
+        "candidate": middle_candidate,
+        "baseline": middle_baseline,
+        "unit": unit,
+        "ratio": middle_candidate / middle_baseline,
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "note": note,
+    }
+
+
+def run() -> list[dict[str, Any]]:
+    rows = []
+    with ExitStack() as cleanup, tempfile.TemporaryDirectory() as scratch:
+        stack, api, outputs = start_stack(Path(scratch))
+        cleanup.callback(stop, stack)
+        chalice, baseline = start_chalice(outputs)
+        cleanup.callback(stop, chalice)
+        token, tenant_id = signed_in_tenant(api)
+        authorized = {"Authorization": f"Bearer {token}"}
+        authorizer = authorizer_seconds(outputs, token)
+
+        for keep_alive, mode in ((False, "new connection per request"), (True, "kept-alive connection")):
+            suffix = "_keepalive" if keep_alive else ""
+            health = latency_rounds({"stack": (f"{api}/health", {}), "chalice": (f"{baseline}/health", {})}, keep_alive)
+            name = f"local_health_p50{suffix}"
+            rows.append(row(name, health["stack"], health["chalice"], "s", f"GET /health, {mode}"))
+            read = latency_rounds(
+                {
+                    "stack": (f"{api}/tenants/{tenant_id}", authorized),
+                    "chalice": (f"{baseline}/tenants/{tenant_id}", {}),
+                },
+                keep_alive,
+            )
+            rows.append(
+                row(
+                    f"local_read_p50{suffix}",
+                    [seconds - authorizer for seconds in read["stack"]],
+                    read["chalice"],
+                    "s",
+                    f"one GetItem, {mode}; the stack's authorizer ({authorizer * 1000:.2f} ms) taken out "
+                    f"(with it: {statistics.median(read['stack']) * 1000:.2f} ms)",
+                )
+            )
+        rows.append(
+            row(
+                "local_authorizer_cost",
+                [authorizer] * ROUNDS,
+                read["stack"],
+                "s",
+                "median Cognito ID-token check (signature, claims; JWKS cached) / the stack's protected read p50",
+            )
+        )
+
+        for keep_alive, clients in [(False, n) for n in CLIENTS] + [(True, 8)]:
+            throughput(f"{api}/health", clients, 1.0, keep_alive)  # warm: as many containers as clients
+            throughput(f"{baseline}/health", clients, 1.0, keep_alive)
+            ours, theirs = [], []
+            for _ in range(THROUGHPUT_ROUNDS):
+                ours.append(throughput(f"{api}/health", clients, THROUGHPUT_SECONDS, keep_alive))
+                theirs.append(throughput(f"{baseline}/health", clients, THROUGHPUT_SECONDS, keep_alive))
+            mode = "kept-alive connections" if keep_alive else "a new connection per request"
+            rows.append(
+                row(
+                    f"local_throughput_{clients}" + ("_keepalive" if keep_alive else ""),
+                    ours,
+                    theirs,
+                    "req/s",
+                    f"{clients} concurrent clients on GET /health, {mode} (higher is better)",
+                )
+            )
+    return rows
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# The client side, in its own processes: only the standard library.
+
+
+class Client:
+    """GET requests to one URL: on one kept-alive connection, or each on a new one (closed after it)."""
+
+    def __init__(self, url: str, keep_alive: bool, headers: dict[str, str] | None = None) -> None:
+        netloc, _, path = url.split("//", 1)[1].partition("/")
+        self.netloc, self.path, self.keep_alive, self.headers = netloc, f"/{path}", keep_alive, headers or {}
+        self.connection: http.client.HTTPConnection | None = None
+
+    def get(self) -> None:
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(self.netloc, timeout=60)
+            self.connection.connect()
+            # As urllib3 (requests) does: small requests go out at once.
+            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connection.request("GET", self.path, headers=self.headers)
+        response = self.connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {self.path}: {response.status}")
+        if not self.keep_alive or response.will_close:
+            self.connection.close()
+            self.connection = None
+
+
+def latency_client(spec: dict[str, Any]) -> dict[str, list[float]]:
+    medians: dict[str, list[float]] = {name: [] for name in spec["targets"]}
+    clients = {name: Client(url, spec["keepAlive"], headers) for name, (url, headers) in spec["targets"].items()}
+    for _ in range(spec["rounds"]):
+        for name, client in clients.items():
+            client.get()  # a kept-alive connection is open before timing
+            samples = []
+            for _ in range(spec["requests"]):
+                started = time.perf_counter()
+                client.get()
+                samples.append(time.perf_counter() - started)
+            medians[name].append(statistics.median(samples))
+    return medians
+
+
+def load_client(spec: dict[str, Any]) -> int:
+    client = Client(spec["url"], spec["keepAlive"])
+    for _ in range(5):  # cold starts of many containers at once can take longer than API Gateway waits (504)
+        try:
+            client.get()
+            break
+        except RuntimeError:
+            client.connection = None
+    print("ready", flush=True)
+    end = float(sys.stdin.readline())
+    answered = 0
+    while time.time() < end:
+        client.get()
+        answered += 1
+    return answered
+
+
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    print("| benchmark | stack | chalice local | ratio (min-max) | note |")
+    print("|---|---|---|---|---|")
+    for entry in rows:
+        scale, unit = (1000, "ms") if entry["unit"] == "s" else (1, entry["unit"])
+        print(
+            f"| {entry['name']} | {entry['candidate'] * scale:.3g} {unit} | {entry['baseline'] * scale:.3g} {unit} "
+            f"| {entry['ratio']:.2f}x ({entry['ratio_min']:.2f}-{entry['ratio_max']:.2f}) | {entry['note']} |"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3:
+        client = {"latency": latency_client, "load": load_client}[sys.argv[1]]
+        print(json.dumps(client(json.loads(sys.argv[2]))))
+    else:
+        print_rows(run())

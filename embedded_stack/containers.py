@@ -1,0 +1,325 @@
+"""Lambda-like containers for the embedded stack: a process per container, per function.
+
+A request takes a warm container of its function if one is idle, or starts one (a cold start: a fresh interpreter
+imports the handler, so module state is the container's own) while the function runs fewer than its concurrency
+limit. Above the limit the invocation is throttled, as Lambda throttles a synchronous invoke (no queue). A new
+deployment (`retire()`, on a code change) lets in-flight requests finish in their old containers and sends new ones
+to new containers. Each invocation logs Lambda's REPORT line, with the init duration on a cold start.
+
+The limits come from the stack settings the Pulumi program deploys with (infra/settings.py): the function timeout
+(exceeded: the container is killed and API Gateway answers 502) and memory size (reported as Lambda does, from the
+process's peak RSS). API Gateway's own 29 s integration timeout answers 504 while the function runs on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.settings import PROJECT
+from infra.settings import StackSettings as DeployedSettings
+from lambdas.catalog import Function
+
+# How long a container's init may take when API Gateway no longer waits for it (Lambda's limit is 10 s of init,
+# but a laptop starting many containers at once is slower than Lambda).
+LONGEST_INIT_SECONDS = 60.0
+REPOSITORY = Path(__file__).resolve().parent.parent
+# What the Pulumi program deploys every function with, unless a stack's config overrides it.
+DEPLOYED = DeployedSettings(project=PROJECT, stack="local", stage_name="local")
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """How every function's containers run: the deployed timeout and memory size, and the local concurrency."""
+
+    timeout_seconds: float = DEPLOYED.lambda_timeout_seconds
+    memory_mb: int = DEPLOYED.lambda_memory_mb
+    # Containers per function at most. Deployed, a function shares the account's concurrency (1,000 by default);
+    # here each container is a process, so the default is what a laptop runs comfortably and 16 clients need.
+    concurrency: int = 16
+    # API Gateway's integration timeout for a REST API (its default and, without a quota increase, its maximum).
+    integration_timeout_seconds: float = 29.0
+
+
+class Throttled(Exception):
+    """Lambda's 429 TooManyRequestsException: the function already runs as many containers as it may."""
+
+
+class FunctionFailed(Exception):
+    """The function raised, its result could not be serialised, or its container died."""
+
+
+class FunctionTimedOut(Exception):
+    """The function ran past its timeout: Lambda stopped it."""
+
+
+class IntegrationTimedOut(Exception):
+    """API Gateway stopped waiting (29 s); the function may still be running."""
+
+
+class Container:
+    """One process running one function's handler, one event at a time."""
+
+    def __init__(self, function: Function, settings: FunctionSettings, generation: int) -> None:
+        self.function = function
+        self.generation = generation
+        self.settings = settings
+        self.init_ms: float | None = None  # set until the first invocation has reported it
+        self._buffer = b""
+        self._ready = False
+        self._request = b""
+        self._function_deadline: float | None = None
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "embedded_stack.runtime", function.module],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=self._environment(),
+            cwd=REPOSITORY,
+            bufsize=0,
+        )
+
+    def _environment(self) -> dict[str, str]:
+        name = self.function.name
+        # The stack's environment is Lambda's: AWS_ENDPOINT_URL, credentials, region, the tables' and pool's names.
+        return {
+            **os.environ,
+            # The interpreter finds the code it was started from, and whatever else the stack can import.
+            "PYTHONPATH": os.pathsep.join(path for path in sys.path if path),
+            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.settings.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+            "POWERTOOLS_SERVICE_NAME": name,
+            "_HANDLER": self.function.handler,
+        }
+
+    def invoke(self, event: dict[str, Any], request_id: str, integration_deadline: float) -> dict[str, Any]:
+        """The function's answer, as the runtime reported it (`result` or `errorType`, `durationMs`, ...)."""
+        request = {"event": event, "requestId": request_id, "timeoutSeconds": self.settings.timeout_seconds}
+        self._request = json.dumps(request, separators=(",", ":")).encode("utf-8") + b"\n"
+        self._function_deadline = None
+        return self._answer(integration_deadline)
+
+    def finish(self) -> dict[str, Any] | None:
+        """The answer of an invocation API Gateway gave up on, if the function gives one before its timeout."""
+        try:
+            return self._answer(time.monotonic() + LONGEST_INIT_SECONDS)
+        except (FunctionTimedOut, FunctionFailed):
+            return None
+
+    def _answer(self, integration_deadline: float) -> dict[str, Any]:
+        try:
+            if not self._ready:
+                ready = self._read(integration_deadline)
+                if "initError" in ready:
+                    raise FunctionFailed(f"init failed: {ready['initError']}")
+                self.init_ms = ready["initMs"]
+                self._ready = True
+            if self._function_deadline is None:
+                self._write(self._request)
+                self._function_deadline = time.monotonic() + self.settings.timeout_seconds
+            return self._read(min(self._function_deadline, integration_deadline))
+        except TimeoutError:
+            if self._function_deadline is not None and self._function_deadline <= integration_deadline:
+                raise FunctionTimedOut(f"Task timed out after {self.settings.timeout_seconds:.2f} seconds") from None
+            raise IntegrationTimedOut from None
+
+    def _write(self, data: bytes) -> None:
+        assert self.process.stdin is not None
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.process.stdin.fileno(), view) :]
+        except OSError as error:
+            raise FunctionFailed(f"container exited ({error})") from None
+
+    def _read(self, deadline: float) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        descriptor = self.process.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([descriptor], [], [], remaining)[0]:
+                raise TimeoutError
+            chunk = os.read(descriptor, 1 << 16)
+            if not chunk:
+                raise FunctionFailed(f"container exited with status {self.process.wait()}")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return dict(json.loads(line))
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def end_input(self) -> None:
+        if self.process.stdin and not self.process.stdin.closed:
+            self.process.stdin.close()
+
+    def stop(self) -> None:
+        """Ends the runtime's loop (it exits, saving what it must); a stuck process is killed."""
+        self.end_input()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        if self.process.stdin:
+            self.process.stdin.close()
+
+
+@dataclass
+class Fleet:
+    """One function's containers: those waiting for an event, and how many exist."""
+
+    idle: list[Container] = field(default_factory=list)
+    size: int = 0
+
+
+class Containers:
+    """Every function's containers, created on demand up to the concurrency limit and reused while warm."""
+
+    def __init__(self, settings: FunctionSettings | None = None) -> None:
+        self.settings = settings or FunctionSettings()
+        self.generation = 0
+        self._fleets: dict[str, Fleet] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def invoke(self, function: Function, event: dict[str, Any], request_id: str) -> dict[str, Any]:
+        """The function's result for `event`; a failure is one of this module's exceptions."""
+        integration_deadline = time.monotonic() + self.settings.integration_timeout_seconds
+        container = self._acquire(function)
+        try:
+            answer = container.invoke(event, request_id, integration_deadline)
+        except IntegrationTimedOut:
+            threading.Thread(target=self._finish, args=(container, request_id), daemon=True).start()
+            raise
+        except FunctionTimedOut as timed_out:
+            self._report(container, request_id, self.settings.timeout_seconds * 1000, None, status="timeout")
+            log_for(function).info("%s %s", request_id, timed_out)
+            self._discard(container, kill=True)
+            raise
+        except FunctionFailed:
+            self._discard(container, kill=True)
+            raise
+        self._report(container, request_id, answer["durationMs"], answer["maxMemoryUsedMb"])
+        self._release(container)
+        if "errorType" in answer:
+            raise FunctionFailed(answer["errorType"])
+        return dict(answer["result"])
+
+    def _finish(self, container: Container, request_id: str) -> None:
+        answer = container.finish()
+        if answer is None:
+            self._report(container, request_id, self.settings.timeout_seconds * 1000, None, status="timeout")
+            self._discard(container, kill=True)
+            return
+        self._report(container, request_id, answer["durationMs"], answer["maxMemoryUsedMb"])
+        self._release(container)
+
+    def retire(self) -> None:
+        """A new deployment: idle containers stop now, busy ones after their invocation; new ones run new code."""
+        with self._lock:
+            self.generation += 1
+            retired = [container for fleet in self._fleets.values() for container in fleet.idle]
+            for fleet in self._fleets.values():
+                fleet.size -= len(fleet.idle)
+                fleet.idle.clear()
+        for container in retired:  # all at once: each exits as soon as it sees its input end
+            container.end_input()
+        for container in retired:
+            container.stop()
+
+    def close(self) -> None:
+        self._closed = True
+        self.retire()
+
+    def containers(self, function: Function) -> int:
+        """How many containers the function has (idle or busy)."""
+        with self._lock:
+            return self._fleets.get(function.name, Fleet()).size
+
+    def _acquire(self, function: Function) -> Container:
+        with self._lock:
+            if self._closed:
+                raise FunctionFailed("the stack is stopping")
+            fleet = self._fleets.setdefault(function.name, Fleet())
+            if fleet.idle:
+                return fleet.idle.pop()  # the most recently used: the warmest, as Lambda prefers
+            if fleet.size >= self.settings.concurrency:
+                log_for(function).warning(
+                    "throttled: %s already runs %d containers (its concurrency limit)", function.name, fleet.size
+                )
+                raise Throttled(function.name)
+            fleet.size += 1
+            generation = self.generation
+        try:
+            return Container(function, self.settings, generation)
+        except OSError:
+            with self._lock:
+                fleet.size -= 1
+            raise
+
+    def _release(self, container: Container) -> None:
+        with self._lock:
+            current = container.generation == self.generation and not self._closed and container.alive
+            if current:
+                self._fleets[container.function.name].idle.append(container)
+                return
+        self._discard(container)
+
+    def _discard(self, container: Container, kill: bool = False) -> None:
+        with self._lock:
+            self._fleets[container.function.name].size -= 1
+        if kill:
+            container.kill()
+        else:  # the request that used it last need not wait for it to exit
+            threading.Thread(target=container.stop, name="container-stop", daemon=True).start()
+
+    def _report(
+        self,
+        container: Container,
+        request_id: str,
+        duration_ms: float,
+        max_memory_mb: int | None,
+        status: str | None = None,
+    ) -> None:
+        """Lambda's REPORT line; the first invocation of a container carries its Init Duration."""
+        fields = [
+            f"REPORT RequestId: {request_id}",
+            f"Duration: {duration_ms:.2f} ms",
+            f"Billed Duration: {math.ceil(duration_ms)} ms",
+            f"Memory Size: {self.settings.memory_mb} MB",
+            f"Max Memory Used: {max_memory_mb if max_memory_mb is not None else self.settings.memory_mb} MB",
+        ]
+        if container.init_ms is not None:
+            fields.append(f"Init Duration: {container.init_ms:.2f} ms")
+            container.init_ms = None
+        if status:
+            fields.append(f"Status: {status}")
+        log_for(container.function).info("\t".join(fields))
+        if max_memory_mb is not None and max_memory_mb > self.settings.memory_mb:
+            log_for(container.function).warning(
+                "%s used %d MB, more than its %d MB memory size (deployed, Lambda would stop it)",
+                container.function.name,
+                max_memory_mb,
+                self.settings.memory_mb,
+            )
+
+
+def log_for(function: Function) -> logging.Logger:
+    """The function's log, as its CloudWatch log group would be."""
+    return logging.getLogger(f"embedded_stack.lambda.{function.name}")

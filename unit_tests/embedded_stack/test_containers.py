@@ -1,0 +1,234 @@
+"""Lambda-like containers: parallel, isolated, limited, reused while warm, retired on a new deployment, timed out.
+
+No timing is asserted: overlapping invocations meet at a barrier (files in a folder), blocked ones wait at a gate
+the test opens. Only the timeouts under test are short.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from werkzeug.test import Client
+
+from embedded_stack.containers import (
+    Containers,
+    FunctionFailed,
+    FunctionSettings,
+    FunctionTimedOut,
+    IntegrationTimedOut,
+    Throttled,
+)
+from embedded_stack.events import proxy_event
+from embedded_stack.gateway import Gateway
+from lambdas.catalog import Function, Route
+from unit_tests.embedded_stack.container_handlers import wait_until
+
+
+@dataclass(frozen=True)
+class FixtureFunction(Function):
+    handler_module: str = "unit_tests.embedded_stack.container_handlers"
+
+    @property
+    def module(self) -> str:
+        return self.handler_module
+
+
+SLOW = FixtureFunction(name="slow", description="waits at barriers and gates")
+REPORT = re.compile(
+    r"^REPORT RequestId: (?P<id>[0-9a-f-]+)\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB"
+    r"\tMax Memory Used: \d+ MB(?P<init>\tInit Duration: \d+\.\d\d ms)?(?P<status>\tStatus: timeout)?$"
+)
+
+
+@pytest.fixture
+def pool_with(request: pytest.FixtureRequest) -> Iterator[Any]:
+    pools: list[Containers] = []
+
+    def make(**settings: Any) -> Containers:
+        pools.append(Containers(FunctionSettings(**({"memory_mb": 256} | settings))))
+        return pools[-1]
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
+def event(**command: Any) -> dict[str, Any]:
+    return proxy_event("POST", "/slow", body=json.dumps(command))
+
+
+def invoke(pool: Containers, function: Function = SLOW, **command: Any) -> dict[str, Any]:
+    result = pool.invoke(function, event(**command), str(uuid4()))
+    return dict(json.loads(result["body"]))
+
+
+def in_thread(target: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = target()
+        except Exception as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_concurrent_requests_run_in_parallel_each_in_its_own_container(pool_with: Any, tmp_path: Path) -> None:
+    pool = pool_with()
+    runs = [in_thread(lambda: invoke(pool, barrier=str(tmp_path), parties=2)) for _ in range(2)]
+    for thread, _ in runs:
+        thread.join()
+
+    answers = [outcome["value"] for _, outcome in runs]
+    assert all(answer["met"] for answer in answers)  # both were inside the handler at once
+    assert answers[0]["pid"] != answers[1]["pid"]
+    assert [answer["calls"] for answer in answers] == [1, 1]  # module state is the container's own
+    assert pool.containers(SLOW) == 2
+
+
+def test_a_warm_container_is_reused_and_only_its_first_invocation_reports_init(
+    pool_with: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool = pool_with()
+    caplog.set_level(logging.INFO, logger="embedded_stack.lambda")
+
+    first, second = invoke(pool), invoke(pool, print=True)
+
+    assert first["pid"] == second["pid"] and (first["calls"], second["calls"]) == (1, 2)
+    assert (first["function"], first["memory"]) == ("slow", 256)
+    reports = [REPORT.match(record.getMessage()) for record in caplog.records if record.name.endswith(".slow")]
+    assert all(reports) and len(reports) == 2
+    assert reports[0]["init"] and not reports[1]["init"]  # type: ignore[index]
+    assert reports[0]["id"] == first["requestId"]  # type: ignore[index]
+
+
+def test_above_its_concurrency_limit_a_function_is_throttled(pool_with: Any, tmp_path: Path) -> None:
+    pool = pool_with(concurrency=1)
+    arrived, gate = tmp_path / "arrived", tmp_path / "gate"
+    arrived.mkdir()
+    thread, outcome = in_thread(lambda: invoke(pool, barrier=str(arrived), parties=1, gate=str(gate)))
+    assert wait_until(lambda: any(arrived.iterdir()))
+
+    with pytest.raises(Throttled):
+        invoke(pool)
+    response = gateway_client(pool).post("/slow", data="{}")
+
+    assert response.status_code == 500  # what API Gateway makes of Lambda's 429 for a proxy integration
+    assert response.json["message"] == "Internal server error"
+    gate.touch()
+    thread.join()
+    assert outcome["value"]["met"]
+    assert invoke(pool)["pid"] == outcome["value"]["pid"]  # the container is free again
+
+
+def test_a_new_deployment_sends_new_requests_to_new_containers_while_old_ones_finish(
+    pool_with: Any, tmp_path: Path
+) -> None:
+    pool = pool_with(concurrency=2)
+    old_pid = invoke(pool)["pid"]
+    arrived, gate = tmp_path / "arrived", tmp_path / "gate"
+    arrived.mkdir()
+    thread, outcome = in_thread(lambda: invoke(pool, barrier=str(arrived), parties=1, gate=str(gate)))
+    assert wait_until(lambda: any(arrived.iterdir()))
+
+    pool.retire()
+    new = invoke(pool)
+    gate.touch()
+    thread.join()
+
+    assert new["pid"] != old_pid and new["calls"] == 1
+    assert outcome["value"]["pid"] == old_pid and outcome["value"]["met"]  # the in-flight request finished
+    assert pool.containers(SLOW) == 1  # and its container was retired after it
+    assert invoke(pool)["pid"] == new["pid"]
+
+
+def test_a_function_past_its_timeout_is_stopped_and_answers_502(
+    pool_with: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool = pool_with(timeout_seconds=0.5)
+    caplog.set_level(logging.INFO, logger="embedded_stack.lambda")
+    never = str(tmp_path / "never-opened")
+    first_pid = invoke(pool)["pid"]
+
+    with pytest.raises(FunctionTimedOut):
+        invoke(pool, gate=never)
+    response = gateway_client(pool).post("/slow", data=json.dumps({"gate": never}))
+
+    assert response.status_code == 502 and response.json["message"] == "Internal server error"
+    assert any("Status: timeout" in record.getMessage() for record in caplog.records)
+    assert invoke(pool)["pid"] != first_pid  # the timed-out container was killed
+    assert pool.containers(SLOW) == 1
+
+
+def test_api_gateway_answers_504_after_its_integration_timeout_while_the_function_runs_on(
+    pool_with: Any, tmp_path: Path
+) -> None:
+    pool = pool_with(integration_timeout_seconds=0.5)
+    gate = tmp_path / "gate"
+
+    with pytest.raises(IntegrationTimedOut):
+        invoke(pool, gate=str(gate))
+    response = gateway_client(pool).post("/slow", data=json.dumps({"gate": str(gate)}))
+
+    assert response.status_code == 504 and response.json["message"] == "Endpoint request timed out"
+    assert pool.containers(SLOW) == 2  # both still run: API Gateway gave up, Lambda did not
+    gate.touch()
+    assert wait_until(lambda: len(pool._fleets["slow"].idle) == 2)  # they finished and are warm again
+
+
+@pytest.mark.parametrize("failure", [{"raise": True}, {"exit": True}, {"unserialisable": True}])
+def test_a_failing_function_is_502_and_a_dead_container_is_replaced(pool_with: Any, failure: dict[str, Any]) -> None:
+    pool = pool_with()
+
+    with pytest.raises(FunctionFailed):
+        invoke(pool, **failure)
+    response = gateway_client(pool).post("/slow", data=json.dumps(failure))
+
+    assert response.status_code == 502
+    assert invoke(pool)["met"]
+
+
+def test_a_handler_that_does_not_import_fails_its_init_with_502(pool_with: Any) -> None:
+    pool = pool_with()
+    broken = FixtureFunction(name="broken", description="no such module", handler_module="unit_tests.no_such_module")
+
+    with pytest.raises(FunctionFailed, match="init failed: ModuleNotFoundError"):
+        pool.invoke(broken, event(), "req-1")
+    assert pool.containers(broken) == 0
+
+
+def test_a_closed_pool_keeps_no_container(pool_with: Any) -> None:
+    pool = pool_with()
+    invoke(pool)
+
+    pool.close()
+
+    assert pool.containers(SLOW) == 0
+    with pytest.raises(FunctionFailed, match="stopping"):
+        invoke(pool)  # a request that arrives while the stack stops starts no container
+
+
+class SlowRoutes:
+    def routes(self) -> tuple[Route, ...]:
+        return (Route("POST", "/slow", SLOW, public=True),)
+
+
+class Anyone:
+    def claims(self, authorization_header: str | None) -> dict[str, str]:
+        return {}
+
+
+def gateway_client(pool: Containers) -> Client:
+    return Client(Gateway(SlowRoutes(), Anyone(), functions=pool))  # type: ignore[arg-type]

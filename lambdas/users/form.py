@@ -152,6 +152,4 @@ def _parse(raw: bytes, boundary: bytes) -> Form:
         parser.finalize()
     except FormParserError:
         raise InvalidInput("body", "is not well-formed multipart/form-data for the boundary its header names") from None
-    if not parts:
-        raise InvalidInput("body", "is not well-formed multipart/form-data for the boundary its header names")
     return form

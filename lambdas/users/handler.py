@@ -6,7 +6,6 @@ or by a member of the admins group. See store.py for the data design and how a c
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -93,7 +92,7 @@ def list_users(
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps([user.model_dump(mode="json") for user in page.users]),
+        body=[user.model_dump(mode="json") for user in page.users],
         headers=headers,
     )
 
@@ -136,7 +135,7 @@ def create_user() -> Response[User]:
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
-        body=user.model_dump_json(),
+        body=user.model_dump(mode="json"),
         headers={"Location": f"{_base_path()}/users/{user.id}"},
     )
 

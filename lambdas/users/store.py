@@ -111,9 +111,8 @@ def create(
         with contextlib.suppress(ClientError, BotoCoreError):
             _delete_objects(pending_key)
         raise
-    stored = _stored(item)
-    _promote(stored)
-    return _user(replace(stored, pending_key=None))
+    # Committed: the user exists whatever happens next, and a failed promotion is finished by a later read.
+    return _user(_finished(_stored(item)))
 
 
 def get(user_id: str) -> User | None:

@@ -67,25 +67,41 @@ def items(aws: Provisioned) -> list[dict[str, Any]]:
     return client("dynamodb").scan(TableName=aws.tables[catalog.USERS_TABLE.name])["Items"]
 
 
-FailureHook = Callable[[str, str, type[BaseException] | None], None]
+class Died(BaseException):
+    """The Lambda container dying mid-request: no `except Exception`, no clean-up code runs past it."""
+
+
+class Failures:
+    """`failures(service, operation, error)`: that AWS call raises `error` (a ClientError by default, an exception
+    class, or a callable run instead of the call) before it reaches AWS. `clear()` heals everything."""
+
+    def __init__(self) -> None:
+        self._registered: list[tuple[Any, str, Callable[..., None]]] = []
+
+    def __call__(self, service: str, operation: str, error: Any = None, *, once: bool = False) -> None:
+        aws_client = client(service)
+        event = f"before-call.{aws_client.meta.service_model.endpoint_prefix}.{operation}"
+
+        def raise_error(**_: Any) -> None:
+            if once:
+                aws_client.meta.events.unregister(event, raise_error)
+            if error is None:
+                raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, operation)
+            if isinstance(error, type) and issubclass(error, BaseException):
+                raise error()
+            error()
+
+        aws_client.meta.events.register(event, raise_error)
+        self._registered.append((aws_client, event, raise_error))
+
+    def clear(self) -> None:
+        for aws_client, event, handler in self._registered:
+            aws_client.meta.events.unregister(event, handler)
+        self._registered.clear()
 
 
 @pytest.fixture
-def fail(aws: Provisioned) -> Iterator[FailureHook]:
-    """`fail(service, operation)`: that AWS call raises (a ClientError, or `error`) before it reaches AWS."""
-    registered: list[tuple[Any, str, Callable[..., None]]] = []
-
-    def inject(service: str, operation: str, error: type[BaseException] | None = None) -> None:
-        def raise_error(**_: Any) -> None:
-            if error is not None:
-                raise error()
-            raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, operation)
-
-        aws_client = client(service)
-        event = f"before-call.{aws_client.meta.service_model.endpoint_prefix}.{operation}"
-        aws_client.meta.events.register(event, raise_error)
-        registered.append((aws_client, event, raise_error))
-
-    yield inject
-    for aws_client, event, handler in registered:
-        aws_client.meta.events.unregister(event, handler)
+def fail(aws: Provisioned) -> Iterator[Failures]:
+    failures = Failures()
+    yield failures
+    failures.clear()

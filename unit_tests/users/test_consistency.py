@@ -3,6 +3,7 @@ item both exist or neither does (an upload left under `pending/` is the lifecycl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,41 +69,32 @@ def test_a_competing_create_committed_between_upload_and_commit_is_a_409(aws: Pr
     assert list(objects(aws)) == [f"avatars/{winner['id']['S']}.gif"]
 
 
-def test_a_transaction_conflict_is_tried_again(aws: Provisioned, fail: Failures) -> None:
-    dynamodb = client("dynamodb")
+def cancelled(user_reason: str, email_reason: str) -> Callable[[], None]:
+    """A TransactWriteItems cancelled with these reasons for the user item and the email reservation."""
 
-    def conflict() -> None:
-        reasons = [{"Code": "None"}, {"Code": "TransactionConflict"}]
+    def cancel() -> None:
+        reasons = [{"Code": user_reason}, {"Code": email_reason}]
         response = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
-        raise dynamodb.exceptions.TransactionCanceledException(response, "TransactWriteItems")
+        raise client("dynamodb").exceptions.TransactionCanceledException(response, "TransactWriteItems")
 
-    fail("dynamodb", "TransactWriteItems", conflict, once=True)
+    return cancel
+
+
+def test_a_transaction_conflict_is_tried_again(aws: Provisioned, fail: Failures) -> None:
+    fail("dynamodb", "TransactWriteItems", cancelled("None", "TransactionConflict"), once=True)
     assert create().status == 201
     assert len(user_items(aws)) == 1 and len(objects(aws)) == 1
 
 
-def test_conflicts_every_time_end_in_a_500_and_nothing_written(aws: Provisioned, fail: Failures) -> None:
-    dynamodb = client("dynamodb")
-
-    def conflict() -> None:
-        reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}]
-        response = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
-        raise dynamodb.exceptions.TransactionCanceledException(response, "TransactWriteItems")
-
-    fail("dynamodb", "TransactWriteItems", conflict)
-    assert create().status == 500
-    assert_empty(aws)
-
-
-def test_a_cancellation_for_another_reason_is_a_500_and_nothing_written(aws: Provisioned, fail: Failures) -> None:
-    dynamodb = client("dynamodb")
-
-    def throttled() -> None:
-        reasons = [{"Code": "ThrottlingError"}, {"Code": "None"}]
-        response = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
-        raise dynamodb.exceptions.TransactionCanceledException(response, "TransactWriteItems")
-
-    fail("dynamodb", "TransactWriteItems", throttled)
+@pytest.mark.parametrize(
+    ("user_reason", "email_reason"),
+    [("TransactionConflict", "None"), ("ThrottlingError", "None")],
+    ids=["conflicts every time", "throttled"],
+)
+def test_a_transaction_that_keeps_failing_is_a_500_and_nothing_written(
+    aws: Provisioned, fail: Failures, user_reason: str, email_reason: str
+) -> None:
+    fail("dynamodb", "TransactWriteItems", cancelled(user_reason, email_reason))
     assert create().status == 500
     assert_empty(aws)
 

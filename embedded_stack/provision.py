@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 
 from lambdas import catalog
-from lambdas.catalog import Table, UserPool
+from lambdas.catalog import Bucket, Table, UserPool
 
 _PASSWORD_RULES = {
     "lowercase": "RequireLowercase",
@@ -62,6 +62,22 @@ def create_table_request(table: Table, name: str) -> dict[str, Any]:
     return request
 
 
+def lifecycle_configuration(bucket: Bucket) -> dict[str, Any]:
+    """boto3 `put_bucket_lifecycle_configuration` rules for a declared bucket (moto keeps them, but expires nothing)."""
+    return {
+        "Rules": [
+            {
+                "ID": expiry.rule_id,
+                "Status": "Enabled",
+                "Filter": {"Prefix": expiry.prefix},
+                "Expiration": {"Days": expiry.days},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": expiry.days},
+            }
+            for expiry in bucket.expiries
+        ]
+    }
+
+
 def create_user_pool_request(pool: UserPool, name: str) -> dict[str, Any]:
     policy: dict[str, Any] = {"MinimumLength": pool.password_min_length}
     policy |= {_PASSWORD_RULES[rule]: True for rule in pool.password_requires}
@@ -86,8 +102,12 @@ def provision(prefix: str = "local-") -> Provisioned:
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
             )
     buckets = {bucket.name: f"{prefix}{bucket.name}" for bucket in catalog.BUCKETS}
-    for bucket_name in buckets.values():
-        s3.create_bucket(Bucket=bucket_name)
+    for bucket in catalog.BUCKETS:
+        s3.create_bucket(Bucket=buckets[bucket.name])
+        if bucket.expiries:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=buckets[bucket.name], LifecycleConfiguration=lifecycle_configuration(bucket)
+            )
     pool = catalog.USER_POOL
     pool_id = cognito.create_user_pool(**create_user_pool_request(pool, f"{prefix}{pool.name}"))["UserPool"]["Id"]
     client_id = cognito.create_user_pool_client(

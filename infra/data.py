@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from infra import names
 from infra.settings import StackSettings
-from lambdas.catalog import Bucket, Index, Key, Table
+from lambdas.catalog import Bucket, Expiry, Index, Key, Table
 
 
 def _key_schema(partition: Key, sort: Key | None) -> list[dict[str, str]]:
@@ -100,6 +100,22 @@ def tls_only_policy(bucket_arn: str) -> str:
     )
 
 
+def lifecycle_rule(expiry: Expiry) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    """Deletes the objects under the expiry's prefix, and their old versions on a versioned bucket, after its days."""
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id=expiry.rule_id,
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=expiry.prefix),
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expiry.days),
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=expiry.days
+        ),
+        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=expiry.days
+        ),
+    )
+
+
 class Buckets(pulumi.ComponentResource):
     """Every declared bucket: private, encrypted, TLS only, owner-enforced; versioning and CORS per stack."""
 
@@ -170,6 +186,13 @@ class Buckets(pulumi.ComponentResource):
                 f"{name}-versioning",
                 bucket=bucket.id,
                 versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+                opts=child,
+            )
+        if declared.expiries:
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle",
+                bucket=bucket.id,
+                rules=[lifecycle_rule(expiry) for expiry in declared.expiries],
                 opts=child,
             )
         if settings.cors_allowed_origins:

@@ -66,7 +66,7 @@ def access_statements(
                     "Sid": _sid("objects", access.bucket.name),
                     "Effect": "Allow",
                     "Action": object_actions,
-                    "Resource": [f"{arn}/*"],
+                    "Resource": access.object_resources(arn),
                 }
             )
         if bucket_actions:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from lambdas.catalog.model import Function, TableAccess
-from lambdas.catalog.resources import SLA_ERRORS_TABLE, TENANTS_TABLE
+from lambdas.catalog.model import BucketAccess, Function, TableAccess
+from lambdas.catalog.resources import (
+    AVATARS_BUCKET,
+    AVATARS_PENDING_PREFIX,
+    AVATARS_PREFIX,
+    SLA_ERRORS_TABLE,
+    TENANTS_TABLE,
+    USERS_TABLE,
+)
 
 TENANTS = Function(
     name="tenants",
@@ -45,4 +52,26 @@ PLATFORM = Function(
     documents_api=True,
 )
 
-FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM)
+USERS = Function(
+    name="users",
+    description="The users directory: people with a name, an email and an avatar image.",
+    # A create is one TransactWriteItems of two conditional puts (PutItem each); a delete, one of two deletes.
+    tables=(
+        TableAccess(
+            USERS_TABLE,
+            ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"),
+        ),
+    ),
+    # Objects only, under the two prefixes: no ListBucket. Presigned GETs are signed with this role, so GetObject
+    # is what lets a URL's holder read an avatar. CopyObject is authorised as GetObject on the source and
+    # PutObject on the target.
+    buckets=(
+        BucketAccess(
+            AVATARS_BUCKET,
+            ("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
+            key_prefixes=(AVATARS_PREFIX, AVATARS_PENDING_PREFIX),
+        ),
+    ),
+)
+
+FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM, USERS)

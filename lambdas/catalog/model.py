@@ -49,9 +49,22 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Expiry:
+    """A bucket lifecycle rule: objects under `prefix` are deleted `days` after they were written."""
+
+    prefix: str
+    days: int
+
+    @property
+    def rule_id(self) -> str:
+        return f"expire-{self.prefix.strip('/').replace('/', '-')}"
+
+
+@dataclass(frozen=True)
 class Bucket:
     name: str
     env_var: str
+    expiries: tuple[Expiry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,8 +86,16 @@ class TableAccess:
 
 @dataclass(frozen=True)
 class BucketAccess:
+    """Actions on a bucket. Object actions apply to the keys under `key_prefixes` (e.g. ``avatars/``) only;
+    none means every key of the bucket."""
+
     bucket: Bucket
     actions: tuple[str, ...]
+    key_prefixes: tuple[str, ...] = ()
+
+    def object_resources(self, bucket_arn: str) -> list[str]:
+        """The object ARNs the object actions are granted on: `<bucketArn>/<prefix>*` per prefix."""
+        return [f"{bucket_arn}/{prefix}*" for prefix in self.key_prefixes or ("",)]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lambdas.catalog.model import Bucket, Index, Key, Table, UserPool
+from lambdas.catalog.model import Bucket, Expiry, Index, Key, Table, UserPool
 
 TENANTS_TABLE = Table(name="tenants", env_var="TENANTS_TABLE", partition_key=Key("pk"))
 
@@ -22,5 +22,22 @@ SLA_ERRORS_TABLE = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (TENANTS_TABLE, SLA_ERRORS_TABLE)
-BUCKETS: tuple[Bucket, ...] = ()
+# The users directory (see lambdas/users/store.py). `USER#<id>` items hold a user; `EMAIL#<email>` items reserve
+# an address. Lists are Queries on `byCreatedAt`, newest first: one constant `directory` partition (people are
+# added far below a partition's write limit), sorted on `createdAtId` (`<createdAt UTC, fixed width>#<id>`). Only
+# user items carry those attributes, so the index holds users and nothing else. It must project ALL attributes.
+USERS_TABLE = Table(
+    name="users",
+    env_var="USERS_TABLE",
+    partition_key=Key("pk"),
+    indexes=(Index("byCreatedAt", partition_key=Key("directory"), sort_key=Key("createdAtId")),),
+)
+
+# Avatar images, private. `pending/` holds uploads not yet committed by their user item: what a function that died
+# mid-create left behind is deleted after a day. Committed images live under `avatars/`.
+AVATARS_PENDING_PREFIX = "pending/"
+AVATARS_PREFIX = "avatars/"
+AVATARS_BUCKET = Bucket(name="avatars", env_var="AVATARS_BUCKET", expiries=(Expiry(AVATARS_PENDING_PREFIX, days=1),))
+
+TABLES: tuple[Table, ...] = (TENANTS_TABLE, SLA_ERRORS_TABLE, USERS_TABLE)
+BUCKETS: tuple[Bucket, ...] = (AVATARS_BUCKET,)

@@ -28,7 +28,14 @@ def _session() -> Session:
 
 @cache
 def client(service: str) -> Any:
-    return _session().create_client(service, config=_CONFIG)
+    return _session().create_client(service, config=_CONFIG.merge(_s3_config()) if service == "s3" else _CONFIG)
+
+
+def _s3_config() -> Config:
+    """Presigned URLs signed with SigV4 (SigV2 is refused in most regions); path-style addressing when an endpoint
+    override (LocalStack, the embedded stack's moto) is set, since its host has no per-bucket names."""
+    overridden = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    return Config(signature_version="s3v4", s3={"addressing_style": "path"} if overridden else None)
 
 
 def table_name(table: Table) -> str:

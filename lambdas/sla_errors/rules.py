@@ -15,21 +15,17 @@ other filters is refused too, since it would position this list at a meaningless
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from lambdas.shared import cursor
 from lambdas.shared.errors import InvalidInput
 
 # How far in the future a reported time may be, to allow for the reporter's clock being ahead of ours.
 CLOCK_SKEW = timedelta(minutes=5)
-MAX_CURSOR_LENGTH = 1024
 
 _DATE_TIME = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<fraction>[.,]\d+)?"
@@ -38,7 +34,6 @@ _DATE_TIME = re.compile(
 _SORT_KEY = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
-_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def parse_timestamp(value: object) -> datetime:
@@ -119,8 +114,7 @@ class Window:
         return low, high
 
     def digest(self) -> str:
-        filters = [self.file_name, _optional(self.start), _optional(self.end)]
-        return hashlib.sha256(json.dumps(filters).encode("utf-8")).hexdigest()[:16]
+        return cursor.query_digest([self.file_name, _optional(self.start), _optional(self.end)])
 
 
 def _optional(moment: datetime | None) -> str | None:
@@ -128,35 +122,23 @@ def _optional(moment: datetime | None) -> str | None:
 
 
 def encode_cursor(after: str, window: Window) -> str:
-    payload = json.dumps({"after": after, "query": window.digest()}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
+    return cursor.encode_cursor(after, window.digest())
 
 
-def decode_cursor(cursor: str, window: Window) -> str:
-    """The sort key a page continues after; InvalidInput if `cursor` is not one this list returned."""
-    invalid = InvalidInput("query.cursor", "is not a cursor returned by this list: start again without it")
-    if not cursor or len(cursor) > MAX_CURSOR_LENGTH or not _BASE64URL.match(cursor):
-        raise invalid
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid from None
-    if not isinstance(payload, dict) or set(payload) != {"after", "query"}:
-        raise invalid
-    after, query = payload["after"], payload["query"]
-    if not isinstance(after, str) or not _SORT_KEY.match(after) or not _valid_sort_key(after):
-        raise invalid
-    if query != window.digest():
-        raise InvalidInput("query.cursor", "belongs to a list with other filters: start again without it")
+def decode_cursor(value: str, window: Window) -> str:
+    """The sort key a page continues after; InvalidInput if `value` is not a cursor this list returned."""
+    after = cursor.decode_cursor(value, window.digest(), _valid_sort_key)
     # The digest is no signature, so `after` may have been paired with it by hand. DynamoDB refuses a start key
     # outside the key condition with a ValidationException, which would be a 500.
     low, high = window.sort_key_range()
     if (low is not None and after < low) or (high is not None and after > high):
-        raise invalid
+        raise InvalidInput("query.cursor", "is not a cursor returned by this list: start again without it")
     return after
 
 
 def _valid_sort_key(key: str) -> bool:
+    if not _SORT_KEY.match(key):
+        return False
     moment, record_id = key.split("#")
     try:
         datetime.fromisoformat(moment.replace("Z", "+00:00"))

@@ -48,7 +48,8 @@ def expected_grants(deployed: Deployed, function: Function) -> set[tuple[str, st
         arn = buckets[f"{PREFIX}{access.bucket.name}-"]
         for action in access.actions:
             object_level = "Bucket" not in action and ("Object" in action or "Multipart" in action)
-            grants.add((action, f"{arn}/*" if object_level else arn))
+            objects = [f"{arn}/{prefix}*" for prefix in access.key_prefixes or ("",)]
+            grants |= {(action, resource) for resource in (objects if object_level else [arn])}
     grants |= {(action, pool_arn) for action in function.user_pool_actions}
     log_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}{function.name}"
     # Both log actions are authorised on the log-stream ARN (`<group>:log-stream:<name>`): `<group>:*` covers it.

@@ -1,0 +1,289 @@
+"""Users in DynamoDB (catalog.USERS_TABLE), their avatar images in S3 (catalog.AVATARS_BUCKET).
+
+Items: ``USER#<id>`` holds a user: `id`, `name`, `email` (lower-case), `avatar_url` (the object's plain S3 URL,
+as the table's existing consumers expect; the API answers a presigned URL instead), `avatarKey`
+(``avatars/<id>.<ext>``), `contentType`, `createdAt`, `createdBy` (the creator's Cognito sub), and the keys of
+the byCreatedAt index (`directory`, one constant; `createdAtId`, rules.sort_key). ``EMAIL#<email>`` reserves an
+address for one user (`userId`). A create writes both in one TransactWriteItems, each put conditional on its key
+being free, so addresses are unique in any case without a read first; a delete removes both in one transaction.
+Lists Query the index, newest first, never Scan; index reads are eventually consistent, so a user may reach the
+list a moment after its POST answers. GET by id reads the table, consistently.
+
+The object and the item, both or neither. A create:
+
+1. puts the image under ``pending/<id>.<ext>``. If that fails, nothing is written;
+2. writes the item (and the email reservation): the commit. The item names the final key and keeps the pending
+   one in `pendingKey`. If the write fails (409, or any error) the pending object is deleted;
+3. copies the object to ``avatars/<id>.<ext>``, removes `pendingKey` from the item (conditionally), deletes the
+   pending object.
+
+The window left, the function dying between two of these calls, is closed by design: an object under `pending/`
+without a committed item (death between 1 and 2, or a failed clean-up) is deleted by the bucket's lifecycle rule
+after a day (catalog.AVATARS_BUCKET). Death between 2 and 3 leaves a committed item whose `pendingKey` still names
+an object that exists: the API then serves the avatar from there, and every read of the user (GET, list) finishes
+step 3 (each step is idempotent), as does a delete. No object under `avatars/` is ever written without its item.
+
+A delete removes the objects first, then the items: dying in between leaves an item without its image, which the
+caller's retry of the DELETE (idempotent on S3) finishes; the other order would leave the image of a deleted
+person in the bucket, where nothing would find it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambdas.catalog import AVATARS_BUCKET, AVATARS_PENDING_PREFIX, AVATARS_PREFIX, USERS_TABLE
+from lambdas.shared.aws import bucket_name, client, table_name
+from lambdas.shared.errors import Conflict
+from lambdas.users import rules
+from lambdas.users.models import NewUser, User
+
+DIRECTORY = "all"  # the byCreatedAt partition every user is in
+BY_CREATED_AT = "byCreatedAt"
+AVATAR_URL_SECONDS = 3600
+MAX_ATTEMPTS = 3
+_KEY_FREE = "attribute_not_exists(pk)"
+# Without s3:ListBucket (not granted), S3 answers a missing key with AccessDenied rather than NoSuchKey.
+_MISSING_OBJECT = frozenset({"NoSuchKey", "404", "AccessDenied", "403"})
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    id: str
+    name: str
+    email: str
+    avatar_key: str
+    created_by: str
+    pending_key: str | None
+
+
+@dataclass(frozen=True)
+class Page:
+    users: list[User]
+    last_sort_key: str | None  # set when there may be more
+
+
+class _TryAgain(Exception):
+    """The transaction wrote nothing, and another attempt may succeed: it lost a race with another one."""
+
+
+def create(
+    new: NewUser,
+    avatar: bytes,
+    image: rules.ImageType,
+    creator: str,
+    now: datetime,
+    new_id: Callable[[], str] = lambda: str(uuid4()),
+) -> User:
+    user_id = new_id()
+    pending_key = rules.avatar_key(AVATARS_PENDING_PREFIX, user_id, image)
+    final_key = rules.avatar_key(AVATARS_PREFIX, user_id, image)
+    bucket = bucket_name(AVATARS_BUCKET)
+    client("s3").put_object(Bucket=bucket, Key=pending_key, Body=avatar, ContentType=image.content_type)
+    item = {
+        "pk": f"USER#{user_id}",
+        "id": user_id,
+        "name": new.name,
+        "email": new.email,
+        "avatar_url": plain_url(bucket, final_key),
+        "avatarKey": final_key,
+        "contentType": image.content_type,
+        "createdAt": rules.format_timestamp(now),
+        "createdBy": creator,
+        "directory": DIRECTORY,
+        "createdAtId": rules.sort_key(now, user_id),
+        "pendingKey": pending_key,
+    }
+    try:
+        _insert(item, new.email)
+    except BaseException:
+        # Should the clean-up fail too, the lifecycle rule deletes the pending object.
+        with contextlib.suppress(ClientError, BotoCoreError):
+            _delete_objects(pending_key)
+        raise
+    # Committed: the user exists whatever happens next, and a failed promotion is finished by a later read.
+    return _user(_finished(_stored(item)))
+
+
+def get(user_id: str) -> User | None:
+    stored = get_stored(user_id)
+    return _user(_finished(stored)) if stored is not None else None
+
+
+def get_stored(user_id: str) -> StoredUser | None:
+    response = client("dynamodb").get_item(
+        TableName=table_name(USERS_TABLE), Key=_key(f"USER#{user_id}"), ConsistentRead=True
+    )
+    return _stored(_values(response["Item"])) if "Item" in response else None
+
+
+def list_page(limit: int, after: str | None = None) -> Page:
+    """Up to `limit` users, newest first, continuing after sort key `after`."""
+    request: dict[str, Any] = {
+        "TableName": table_name(USERS_TABLE),
+        "IndexName": BY_CREATED_AT,
+        "KeyConditionExpression": "directory = :directory",
+        "ExpressionAttributeValues": {":directory": {"S": DIRECTORY}},
+        "ScanIndexForward": False,
+        # One more than a page: a full page followed by nothing then ends the list, instead of a last empty page.
+        "Limit": limit + 1,
+    }
+    if after is not None:
+        request["ExclusiveStartKey"] = {
+            "pk": {"S": f"USER#{after.split('#', 1)[1]}"},
+            "directory": {"S": DIRECTORY},
+            "createdAtId": {"S": after},
+        }
+    response = client("dynamodb").query(**request)
+    items = response.get("Items", [])
+    # Fewer items than asked for, with a LastEvaluatedKey, means DynamoDB stopped at its 1 MB limit: more may follow.
+    page, more = items[:limit], len(items) > limit or "LastEvaluatedKey" in response
+    last_sort_key = page[-1]["createdAtId"]["S"] if more and page else None
+    return Page([_user(_finished(_stored(_values(item)))) for item in page], last_sort_key)
+
+
+def delete(stored: StoredUser) -> None:
+    """Removes the user's image, then the user and its email reservation. Idempotent."""
+    _delete_objects(stored.avatar_key, *([stored.pending_key] if stored.pending_key else []))
+    dynamodb = client("dynamodb")
+    table = table_name(USERS_TABLE)
+    try:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": table, "Key": _key(f"USER#{stored.id}")}},
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": _key(f"EMAIL#{stored.email}"),
+                        # Never another user's reservation, whatever happened to this one's.
+                        "ConditionExpression": "attribute_not_exists(pk) OR userId = :id",
+                        "ExpressionAttributeValues": {":id": {"S": stored.id}},
+                    }
+                },
+            ]
+        )
+    except dynamodb.exceptions.TransactionCanceledException:
+        # Only a concurrent delete of the same user, or a reservation taken by someone else, gets here: nothing of
+        # this user's is left to remove but the item, which goes alone.
+        dynamodb.delete_item(TableName=table, Key=_key(f"USER#{stored.id}"))
+
+
+def presigned_url(key: str, seconds: int = AVATAR_URL_SECONDS) -> str:
+    """A GET of the object without credentials, valid `seconds` (or until the signing credentials expire, if
+    sooner: a Lambda role's session lasts for hours)."""
+    return client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": bucket_name(AVATARS_BUCKET), "Key": key}, ExpiresIn=seconds
+    )
+
+
+def plain_url(bucket: str, key: str) -> str:
+    return f"https://{bucket}.s3.{client('s3').meta.region_name}.amazonaws.com/{key}"
+
+
+def _insert(item: dict[str, Any], email: str) -> None:
+    dynamodb = client("dynamodb")
+    table = table_name(USERS_TABLE)
+    reservation = {"pk": f"EMAIL#{email}", "userId": item["id"], "createdAt": item["createdAt"]}
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": table, "Item": _item(item), "ConditionExpression": _KEY_FREE}},
+                    {"Put": {"TableName": table, "Item": _item(reservation), "ConditionExpression": _KEY_FREE}},
+                ]
+            )
+        except dynamodb.exceptions.TransactionCanceledException as error:
+            user_reason, email_reason = (
+                reason.get("Code") for reason in error.response.get("CancellationReasons", [{}, {}])
+            )
+            if email_reason == "ConditionalCheckFailed":
+                raise Conflict("body.email", "is already the address of another user") from error
+            if "TransactionConflict" in (user_reason, email_reason):
+                continue  # another create of this address in flight: the next attempt sees its outcome
+            raise
+        return
+    raise RuntimeError(f"no user written after {MAX_ATTEMPTS} attempts: transactions in conflict")
+
+
+def _finished(stored: StoredUser) -> StoredUser:
+    """The user with its image under `avatars/`: finishes a create that died after its commit (see above)."""
+    if stored.pending_key is None:
+        return stored
+    try:
+        _promote(stored)
+    except ClientError:
+        return stored  # served from the pending key meanwhile; the next read tries again
+    return replace(stored, pending_key=None)
+
+
+def _promote(stored: StoredUser) -> None:
+    assert stored.pending_key is not None
+    bucket = bucket_name(AVATARS_BUCKET)
+    s3 = client("s3")
+    try:
+        # The content type and other metadata are copied with the object.
+        s3.copy_object(Bucket=bucket, Key=stored.avatar_key, CopySource={"Bucket": bucket, "Key": stored.pending_key})
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in _MISSING_OBJECT:
+            raise
+        # Already promoted and cleaned up by an earlier read that died before updating the item.
+    dynamodb = client("dynamodb")
+    # A failed condition: another read promoted it, or the user was deleted meanwhile.
+    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.update_item(
+            TableName=table_name(USERS_TABLE),
+            Key=_key(f"USER#{stored.id}"),
+            UpdateExpression="REMOVE pendingKey",
+            ConditionExpression="pendingKey = :pending",
+            ExpressionAttributeValues={":pending": {"S": stored.pending_key}},
+        )
+    _delete_objects(stored.pending_key)
+
+
+def _delete_objects(*keys: str) -> None:
+    s3 = client("s3")
+    bucket = bucket_name(AVATARS_BUCKET)
+    for key in keys:
+        s3.delete_object(Bucket=bucket, Key=key)
+
+
+def _stored(values: dict[str, Any]) -> StoredUser:
+    return StoredUser(
+        id=values["id"],
+        name=values["name"],
+        email=values["email"],
+        avatar_key=values["avatarKey"],
+        created_by=values["createdBy"],
+        pending_key=values.get("pendingKey"),
+    )
+
+
+def _user(stored: StoredUser) -> User:
+    return User(
+        id=stored.id,
+        name=stored.name,
+        email=stored.email,
+        avatar_url=presigned_url(stored.pending_key or stored.avatar_key),
+    )
+
+
+def _key(pk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}}
+
+
+def _item(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+def _values(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}

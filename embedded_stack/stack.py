@@ -84,6 +84,7 @@ class EmbeddedStack:
     moved_ports: dict[str, tuple[int, int]] = field(default_factory=dict)
     restored: bool = False
     _servers: list[tuple[BaseWSGIServer, threading.Thread]] = field(default_factory=list)
+    _sockets: list[socket.socket] = field(default_factory=list)
     _snapshots: persistence.Snapshots | None = None
 
     def start(self) -> EmbeddedStack:
@@ -95,6 +96,9 @@ class EmbeddedStack:
 
     def _start(self) -> EmbeddedStack:
         settings = self.settings
+        # Both ports first: a busy one is reported before anything else is done.
+        aws_socket = self._listen("AWS_PORT", settings.aws_port, settings.aws_port_chosen)
+        api_socket = self._listen("API_PORT", settings.api_port, settings.api_port_chosen)
         moto_patches.install()
         state = persistence.load(settings.state_dir) if settings.state_dir else None
         key = state.signing_key if state else signing_key.new_key()
@@ -103,7 +107,7 @@ class EmbeddedStack:
             persistence.restore(state)
             self.restored = True
         dispatcher = moto_patches.SerialisedDispatcher(create_backend_app, on_request=self._request_seen)
-        moto_server = self._serve(dispatcher, "AWS_PORT", settings.aws_port, settings.aws_port_chosen, "moto")
+        moto_server = self._serve(dispatcher, aws_socket, MotoRequestHandler, "moto")
         aws_endpoint = f"http://{settings.host}:{moto_server.port}"
         # The functions run in this process: they see what Lambda's environment would give them.
         os.environ.update(
@@ -125,7 +129,7 @@ class EmbeddedStack:
         self._install_cognito_triggers()
         authorizer = self._authorizer(aws_endpoint, provisioned.user_pool_id, provisioned.user_pool_client_id)
         self.gateway = Gateway(HandlerCode(watch=settings.reload), authorizer)
-        api_server = self._serve(self.gateway, "API_PORT", settings.api_port, settings.api_port_chosen, "api-gateway")
+        api_server = self._serve(self.gateway, api_socket, WSGIRequestHandler, "api-gateway")
         if settings.state_dir:
             self._snapshots = persistence.Snapshots(
                 settings.state_dir, key, dispatcher.all_services_locked, settings.snapshot_seconds
@@ -152,6 +156,9 @@ class EmbeddedStack:
             server.server_close()
             thread.join(timeout=5)
         self._servers.clear()
+        for listening in self._sockets:
+            listening.close()  # bound but never served: the start failed half-way
+        self._sockets.clear()
         if self._snapshots:
             self._snapshots.stop()  # the last snapshot, after the last request
             self._snapshots = None
@@ -172,10 +179,10 @@ class EmbeddedStack:
         if self._snapshots:
             self._snapshots.request_seen(environ)
 
-    def _serve(self, app: Any, variable: str, port: int, chosen: bool, name: str) -> BaseWSGIServer:
-        listening = self._listen(variable, port, chosen)
+    def _serve(
+        self, app: Any, listening: socket.socket, handler: type[WSGIRequestHandler], name: str
+    ) -> BaseWSGIServer:
         try:
-            handler = MotoRequestHandler if name == "moto" else WSGIRequestHandler
             server = make_server(
                 self.settings.host, 0, app, threaded=True, request_handler=handler, fd=listening.fileno()
             )
@@ -204,6 +211,7 @@ class EmbeddedStack:
                 continue
             if candidate != port:
                 self.moved_ports[variable] = (port, candidate)
+            self._sockets.append(listening)
             return listening
         if chosen:
             raise StartError(

@@ -33,7 +33,7 @@ TOKEN=$({curl} -X POST {api}/auth/login -H 'Content-Type: application/json' \\
     ),
     Step(
         "Create a tenant (its website must be unique) and keep its id",
-        """SITE=acme-$(date +%s).example
+        """SITE=acme-$RANDOM$(date +%s).example
 TENANT=$({curl} -X POST {api}/tenants -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
      -d '{{"name": "Acme", "website": "https://'$SITE'/about", "contactEmail": "ops@acme.example"}}' | field id)
 {curl} {api}/tenants/$TENANT -H "Authorization: Bearer $TOKEN\"""",

@@ -13,12 +13,12 @@
    fails; moto's own table copy is made a no-op (`_CopyKeepingTables`, which moto's dynamodb models module sees as
    `copy`, returns a Table itself; nothing else in that module deep-copies a Table).
 
-3. Model instances are tracked weakly. Every moto model (`BaseModel.__new__`) appends itself to its class's
+3. Model instances are not tracked. Every moto model (`BaseModel.__new__`) appends itself to its class's
    `instances_tracked` list, for the `/moto-api/data.json` dashboard, and nothing ever removes it: every item
    version written, every item copy `update_item` makes and every table copy above stays in memory for the life
-   of the process (128 → 312 MB over 300 tenant creates). `_WeakInstances` keeps the list's interface (append,
-   iteration: the dashboard and S3's reset still work) over weak references, so an instance moto itself dropped
-   is freed.
+   of the process (128 → 312 MB over 300 tenant creates). `_new_untracked` creates the instance only, so what moto
+   drops is freed; the dashboard (unused here) lists nothing. (Weak references would keep it, at 500 bytes per
+   live item: as much again as the item itself.)
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -48,7 +47,7 @@ def install() -> None:
     with _install_lock:
         if is_installed():
             return
-        BaseModel.__new__ = _new_tracked_weakly  # type: ignore[assignment,method-assign]
+        BaseModel.__new__ = _new_untracked  # type: ignore[assignment,method-assign]
         dynamodb_models.copy = _CopyKeepingTables  # type: ignore[assignment]
         original: TransactWriteItems = DynamoDBBackend.transact_write_items
         DynamoDBBackend.transact_write_items = _undoable(original)  # type: ignore[method-assign]
@@ -165,40 +164,8 @@ def _put_back(backend: DynamoDBBackend, saved: _SavedItems) -> None:
             table.items[hash_key][range_key] = item
 
 
-# 3. Weakly tracked model instances -------------------------------------------------------------------------------
+# 3. Untracked model instances ---------------------------------------------------------------------------------
 
 
-class _WeakInstances:
-    """The part of a list moto uses for `instances_tracked` (append, iterate, len), holding weak references."""
-
-    def __init__(self, instances: Iterable[Any] = ()) -> None:
-        self._references: dict[int, weakref.ref[Any]] = {}
-        for instance in instances:
-            self.append(instance)
-
-    def append(self, instance: Any) -> None:
-        key = id(instance)
-        references = self._references
-        # The callback runs when the instance is freed, before its id can be reused.
-        references[key] = weakref.ref(instance, lambda _, key=key: references.pop(key, None))
-
-    def _alive(self) -> list[Any]:
-        return [instance for reference in list(self._references.values()) if (instance := reference()) is not None]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._alive())
-
-    def __len__(self) -> int:
-        return len(self._alive())
-
-
-def _new_tracked_weakly(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
-    instance = object.__new__(cls)
-    tracked = cls.instances_tracked  # type: ignore[attr-defined]
-    if not isinstance(tracked, _WeakInstances):
-        # moto's reset (`reset_model_data`) assigns fresh lists: a list found here is taken over.
-        tracked = _WeakInstances(tracked)
-        cls.instances_tracked = tracked  # type: ignore[attr-defined]
-    with contextlib.suppress(TypeError):  # a class without weak reference support goes untracked
-        tracked.append(instance)
-    return instance
+def _new_untracked(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
+    return object.__new__(cls)

@@ -3,22 +3,46 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock requirements/bootstrap.lock pyproject.toml | cksum | cut -d" " -f1)
+RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements/run.lock requirements/bootstrap.lock pyproject.toml | cksum | cut -d" " -f1)
 
-.PHONY: install run routes test lint format build bench coldstart lock localstack-up deploy-local integration destroy-local clean
+.PHONY: install install-run run reset routes test lint format build bench coldstart lock localstack-up deploy-local \
+	integration destroy-local clean
 
+# Everything (tests, lint, Pulumi, benchmarks): requirements/dev.lock.
 install: $(STAMP)
 
-# uv installs the hash-pinned lock (pip 23 refuses locks whose dependencies ask for extras, e.g. coverage[toml]).
-$(STAMP): requirements/dev.lock requirements/bootstrap.lock pyproject.toml
+# Only what `make run` needs (requirements/run.lock, a subset of dev.lock at the same versions): no Pulumi SDKs,
+# no test tools, so a fresh clone serves its first request in well under a minute.
+install-run: $(RUN_STAMP)
+
+# uv installs the hash-pinned locks (pip 23 refuses locks whose dependencies ask for extras, e.g. coverage[toml]),
+# in parallel and showing its progress; pip only bootstraps uv itself.
+# Made once, when missing (a new bootstrap.lock takes `make clean`): its date must not trigger reinstalls.
+$(VENV)/bin/uv:
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/bootstrap.lock
+	@test -x $(PY) || { echo "Creating $(VENV)/ with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing uv into $(VENV)/ (requirements/bootstrap.lock)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/bootstrap.lock
+
+$(STAMP): requirements/dev.lock requirements/run.lock pyproject.toml | $(VENV)/bin/uv
+	@echo "Installing everything for tests and deploys (requirements/dev.lock)"
 	$(VENV)/bin/uv pip install --python $(PY) --require-hashes -r requirements/dev.lock
 	@rm -f $(VENV)/.installed-*
+	@touch $@ $(RUN_STAMP)
+
+$(RUN_STAMP): requirements/run.lock pyproject.toml | $(VENV)/bin/uv
+	@echo "Installing what the local stack needs (requirements/run.lock)"
+	$(VENV)/bin/uv pip install --python $(PY) --require-hashes -r requirements/run.lock
+	@rm -f $(VENV)/.installed-run-*
 	@touch $@
 
-run: install
+# Serves the whole API (README.md); its data lives in .local-stack/ across restarts.
+run: install-run
 	$(PY) -m embedded_stack
+
+# Forgets the local stack's data: the next `make run` starts empty (new user pool, ids and signing key).
+reset:
+	rm -rf .local-stack
 
 # Every route, read from the functions' resolvers (the same list API Gateway and the embedded stack serve).
 routes: install
@@ -46,10 +70,13 @@ bench: install
 coldstart: install
 	$(PY) -m bench.coldstart
 
-# Re-pin every dependency (needs the network): the dev environment and what the Lambda zips ship.
+# Re-pin every dependency (needs the network): the dev environment, the local stack's subset of it (at the same
+# versions), and what the Lambda zips ship.
 lock: install
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes --python-version 3.11 \
 		--universal -o requirements/dev.lock -q
+	$(VENV)/bin/uv pip compile pyproject.toml --extra run --constraint requirements/dev.lock --generate-hashes \
+		--python-version 3.11 --universal -o requirements/run.lock -q
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --universal -o requirements/lambda.lock -q
 
 # One deterministic zip per catalog function, for arm64 and x86_64, under build/<arch>/ (README.md, "Deploying").

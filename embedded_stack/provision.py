@@ -90,11 +90,15 @@ def create_user_pool_request(pool: UserPool, name: str) -> dict[str, Any]:
 
 
 def provision(prefix: str = "local-") -> Provisioned:
+    """Creates what is missing and keeps what exists (a restored state), so ids stay the same across restarts."""
     dynamodb = boto3.client("dynamodb")
     s3 = boto3.client("s3")
     cognito = boto3.client("cognito-idp")
     tables = {table.name: f"{prefix}{table.name}" for table in catalog.TABLES}
+    existing_tables = set(dynamodb.list_tables()["TableNames"])
     for table in catalog.TABLES:
+        if tables[table.name] in existing_tables:
+            continue
         dynamodb.create_table(**create_table_request(table, tables[table.name]))
         if table.ttl_attribute:
             dynamodb.update_time_to_live(
@@ -102,19 +106,30 @@ def provision(prefix: str = "local-") -> Provisioned:
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
             )
     buckets = {bucket.name: f"{prefix}{bucket.name}" for bucket in catalog.BUCKETS}
+    existing_buckets = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
     for bucket in catalog.BUCKETS:
-        s3.create_bucket(Bucket=buckets[bucket.name])
+        if buckets[bucket.name] not in existing_buckets:
+            s3.create_bucket(Bucket=buckets[bucket.name])
         if bucket.expiries:
             s3.put_bucket_lifecycle_configuration(
                 Bucket=buckets[bucket.name], LifecycleConfiguration=lifecycle_configuration(bucket)
             )
     pool = catalog.USER_POOL
-    pool_id = cognito.create_user_pool(**create_user_pool_request(pool, f"{prefix}{pool.name}"))["UserPool"]["Id"]
-    client_id = cognito.create_user_pool_client(
-        UserPoolId=pool_id,
-        ClientName=f"{prefix}{pool.client_name}",
-        GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]["ClientId"]
-    cognito.create_group(UserPoolId=pool_id, GroupName=pool.admin_group)
+    pool_name, client_name = f"{prefix}{pool.name}", f"{prefix}{pool.client_name}"
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    pool_id = next((found["Id"] for found in pools if found["Name"] == pool_name), None)
+    if pool_id is None:
+        pool_id = cognito.create_user_pool(**create_user_pool_request(pool, pool_name))["UserPool"]["Id"]
+    clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    client_id = next((found["ClientId"] for found in clients if found["ClientName"] == client_name), None)
+    if client_id is None:
+        client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName=client_name,
+            GenerateSecret=False,
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+    groups = {group["GroupName"] for group in cognito.list_groups(UserPoolId=pool_id)["Groups"]}
+    if pool.admin_group not in groups:
+        cognito.create_group(UserPoolId=pool_id, GroupName=pool.admin_group)
     return Provisioned(tables=tables, buckets=buckets, user_pool_id=pool_id, user_pool_client_id=client_id)

@@ -1,19 +1,29 @@
-"""Starts and stops the embedded stack: moto's server, the resources, and the API Gateway stand-in."""
+"""Starts and stops the embedded stack: moto's server, the resources, and the API Gateway stand-in.
+
+moto runs with the project's adaptations (embedded_stack.moto_patches: one request at a time per service, no
+table copies per transaction, no instance kept forever; embedded_stack.signing_key: tokens signed with the stack's
+own key). With `state_dir` set (`make run`: `.local-stack/`), the state is restored at start and snapshotted while
+it runs (embedded_stack.persistence); tables, buckets and the user pool are created only when missing, so their
+names and ids stay the same across restarts.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from werkzeug.serving import BaseWSGIServer, make_server
+from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from embedded_stack import moto_patches, persistence, signing_key
 from embedded_stack.containers import Containers, FunctionSettings
 from embedded_stack.events import REGION
 from embedded_stack.gateway import ClaimsVerifier, Gateway, HandlerCode, KeepAliveRequestHandler
@@ -22,7 +32,16 @@ from lambdas.catalog import cors
 
 log = logging.getLogger("embedded_stack")
 
-OUTPUTS_FILE = Path(".local-stack/outputs.json")
+STATE_DIR = Path(".local-stack")
+OUTPUTS_FILE = STATE_DIR / "outputs.json"
+# When the user set no port and the default is busy, the next ones are tried.
+PORTS_TRIED = 20
+# How often the servers look at their shutdown flag: Ctrl-C returns within about this.
+POLL_SECONDS = 0.1
+
+
+class StartError(Exception):
+    """The stack cannot start; the message says what to do."""
 
 
 @dataclass
@@ -36,13 +55,29 @@ class StackSettings:
     # Browser origins that may call the API (lambdas/catalog/cors.py says what a `*` matches).
     cors_allowed_origins: tuple[str, ...] = cors.DEV_ORIGINS
     functions: FunctionSettings = field(default_factory=FunctionSettings)
+    # Where the state is kept across restarts; None keeps nothing (tests).
+    state_dir: Path | None = None
+    snapshot_seconds: float = 2.0
+    # A port the user chose is used or refused; a default one may move to the next free port.
+    api_port_chosen: bool = False
+    aws_port_chosen: bool = False
 
     @classmethod
     def from_environment(cls) -> StackSettings:
         return cls(
-            api_port=int(os.environ.get("API_PORT", cls.api_port)),
-            aws_port=int(os.environ.get("AWS_PORT", cls.aws_port)),
+            api_port=_port_from_environment("API_PORT", cls.api_port),
+            aws_port=_port_from_environment("AWS_PORT", cls.aws_port),
+            api_port_chosen="API_PORT" in os.environ,
+            aws_port_chosen="AWS_PORT" in os.environ,
+            state_dir=STATE_DIR,
         )
+
+
+def _port_from_environment(variable: str, default: int) -> int:
+    value = os.environ.get(variable, str(default))
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise StartError(f"{variable} must be a port number (0-65535); set {variable} to a free port, e.g. {default}.")
+    return int(value)
 
 
 @dataclass
@@ -50,18 +85,37 @@ class EmbeddedStack:
     settings: StackSettings = field(default_factory=StackSettings)
     outputs: dict[str, Any] = field(default_factory=dict)
     gateway: Gateway | None = None
-    _moto: ThreadedMotoServer | None = None
-    _http: BaseWSGIServer | None = None
-    _thread: threading.Thread | None = None
     _containers: Containers | None = None
     _watcher: threading.Event | None = None
+    # Ports that were busy and replaced by the next free one: {"API_PORT": (3000, 3001)}.
+    moved_ports: dict[str, tuple[int, int]] = field(default_factory=dict)
+    restored: bool = False
+    _servers: list[tuple[BaseWSGIServer, threading.Thread]] = field(default_factory=list)
+    _sockets: list[socket.socket] = field(default_factory=list)
+    _snapshots: persistence.Snapshots | None = None
 
     def start(self) -> EmbeddedStack:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> EmbeddedStack:
         settings = self.settings
-        self._moto = ThreadedMotoServer(ip_address=settings.host, port=settings.aws_port, verbose=False)
-        self._moto.start()
-        aws_host, aws_port = self._moto.get_host_and_port()
-        aws_endpoint = f"http://{aws_host}:{aws_port}"
+        # Both ports first: a busy one is reported before anything else is done.
+        aws_socket = self._listen("AWS_PORT", settings.aws_port, settings.aws_port_chosen)
+        api_socket = self._listen("API_PORT", settings.api_port, settings.api_port_chosen)
+        moto_patches.install()
+        state = persistence.load(settings.state_dir) if settings.state_dir else None
+        key = state.signing_key if state else signing_key.new_key()
+        signing_key.install(key)
+        if state:
+            persistence.restore(state)
+            self.restored = True
+        dispatcher = moto_patches.SerialisedDispatcher(create_backend_app, on_request=self._request_seen)
+        moto_server = self._serve(dispatcher, aws_socket, MotoRequestHandler, "moto")
+        aws_endpoint = f"http://{settings.host}:{moto_server.port}"
         # The functions run in this process: they see what Lambda's environment would give them.
         os.environ.update(
             {
@@ -89,13 +143,15 @@ class EmbeddedStack:
         self.gateway = Gateway(
             code, authorizer, cors_allowed_origins=settings.cors_allowed_origins, functions=self._containers
         )
-        self._http = make_server(
-            settings.host, settings.api_port, self.gateway, threaded=True, request_handler=KeepAliveRequestHandler
-        )
-        self._thread = threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True)
-        self._thread.start()
+        api_server = self._serve(self.gateway, api_socket, KeepAliveRequestHandler, "api-gateway")
+        if settings.state_dir:
+            self._snapshots = persistence.Snapshots(
+                settings.state_dir, key, dispatcher.all_services_locked, settings.snapshot_seconds
+            )
+            self._snapshots.save()  # the provisioned resources, before the first request
+            self._snapshots.start()
         self.outputs = catalog.stack_outputs(
-            api_url=f"http://{settings.host}:{self._http.server_port}",
+            api_url=f"http://{settings.host}:{api_server.port}",
             region=settings.region,
             user_pool_id=provisioned.user_pool_id,
             user_pool_client_id=provisioned.user_pool_client_id,
@@ -104,22 +160,26 @@ class EmbeddedStack:
             aws_endpoint=aws_endpoint,
         )
         if settings.outputs_file:
-            settings.outputs_file.parent.mkdir(parents=True, exist_ok=True)
-            settings.outputs_file.write_text(json.dumps(self.outputs, indent=2) + "\n")
+            persistence.write_atomically(settings.outputs_file, (json.dumps(self.outputs, indent=2) + "\n").encode())
         return self
 
     def stop(self) -> None:
-        if self._http:
-            self._http.shutdown()
-            self._http.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        for server, _ in self._servers:
+            server.shutdown()
+        for server, thread in self._servers:
+            server.server_close()
+            thread.join(timeout=5)
+        self._servers.clear()
+        for listening in self._sockets:
+            listening.close()  # bound but never served: the start failed half-way
+        self._sockets.clear()
+        if self._snapshots:
+            self._snapshots.stop()  # the last snapshot, after the last request
+            self._snapshots = None
         if self._watcher:
             self._watcher.set()
         if self._containers:
             self._containers.close()
-        if self._moto:
-            self._moto.stop()
 
     @property
     def api_url(self) -> str:
@@ -132,6 +192,54 @@ class EmbeddedStack:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+    def _request_seen(self, environ: dict[str, Any]) -> None:
+        if self._snapshots:
+            self._snapshots.request_seen(environ)
+
+    def _serve(
+        self, app: Any, listening: socket.socket, handler: type[WSGIRequestHandler], name: str
+    ) -> BaseWSGIServer:
+        try:
+            server = make_server(
+                self.settings.host, 0, app, threaded=True, request_handler=handler, fd=listening.fileno()
+            )
+        finally:
+            listening.close()  # the server holds its own duplicate
+        thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), name=name, daemon=True)
+        thread.start()
+        self._servers.append((server, thread))
+        return server
+
+    def _listen(self, variable: str, port: int, chosen: bool) -> socket.socket:
+        """A listening socket on `port`, or on the next free one when the user chose no port."""
+        host = self.settings.host
+        candidates = [port] if chosen or port == 0 else list(range(port, min(port + PORTS_TRIED, 65536)))
+        for candidate in candidates:
+            listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                listening.bind((host, candidate))
+                listening.listen(128)
+            except OSError as error:
+                listening.close()
+                if error.errno != errno.EADDRINUSE:
+                    message = f"Cannot listen on {host}:{candidate} ({error.strerror}): set {variable} to a free port."
+                    raise StartError(message) from None
+                continue
+            if candidate != port:
+                self.moved_ports[variable] = (port, candidate)
+            self._sockets.append(listening)
+            return listening
+        if chosen:
+            raise StartError(
+                f"{variable}={port} is in use by another program (another `make run`?): "
+                f"set {variable} to a free port, e.g. `{variable}={port + 1} make run`."
+            )
+        raise StartError(
+            f"Ports {port}-{candidates[-1]} are all in use: set {variable} to a free port, "
+            f"e.g. `{variable}={port + PORTS_TRIED} make run`."
+        )
 
     @staticmethod
     def _install_cognito_triggers() -> None:

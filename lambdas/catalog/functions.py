@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lambdas.catalog.model import Function, TableAccess
-from lambdas.catalog.resources import SLA_ERRORS_TABLE, TENANTS_TABLE
+from lambdas.catalog.resources import POINTS_IDEMPOTENCY_TABLE, POINTS_TABLE, SLA_ERRORS_TABLE, TENANTS_TABLE
 
 TENANTS = Function(
     name="tenants",
@@ -43,4 +43,30 @@ PLATFORM = Function(
     description="The API's own routes: health check, the OpenAPI document and Swagger UI.",
 )
 
-FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM)
+POINTS = Function(
+    name="points",
+    description="Loyalty points ledger: transactions, balances per payer, spending oldest points first.",
+    tables=(
+        # TransactWriteItems is authorised per item as PutItem, UpdateItem, DeleteItem or ConditionCheckItem;
+        # BatchWriteItem prepares a large spend's steps and empties a ledger. No index, no Scan.
+        TableAccess(
+            POINTS_TABLE,
+            (
+                "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ),
+        ),
+        # What Powertools' DynamoDBPersistenceLayer calls.
+        TableAccess(
+            POINTS_IDEMPOTENCY_TABLE,
+            ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        ),
+    ),
+)
+
+FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM, POINTS)

@@ -47,6 +47,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from lambdas.catalog import POINTS_TABLE
@@ -67,6 +68,7 @@ FIRST_LOT_PAGE = 10  # per payer: most spends take a lot or two of each payer
 LOT_PAGE = 100
 BATCH_WRITE = 25
 _serializer = TypeSerializer()
+logger = Logger()
 _deserializer = TypeDeserializer()
 
 
@@ -378,15 +380,20 @@ def _run_saga(user: str, version: int, writes: list[dict[str, Any]]) -> None:
         {"pk": user, "sk": f"{SAGA}{saga_id}#{number:06d}", "writes": json.dumps(_without_table(step))}
         for number, step in enumerate(steps)
     ]
-    _batch_write([{"PutRequest": {"Item": _item(item)}} for item in step_items])
-    interleave("saga-prepared")
     try:
+        _batch_write([{"PutRequest": {"Item": _item(item)}} for item in step_items])
+        interleave("saga-prepared")
         _transact([_head_write(user, version, saga=saga_id, sagaSteps=len(steps))])  # the commit point
-    except _TryAgain:
+    except BaseException:
+        # Nothing points at the steps yet: removing them leaves the ledger exactly as it was.
         _batch_write([{"DeleteRequest": {"Key": _key(user, item["sk"])}} for item in step_items])
         raise
     interleave("saga-committed")
-    _roll_forward(user, saga_id, len(steps))
+    try:
+        _roll_forward(user, saga_id, len(steps))
+    except Exception:
+        # Committed: the spend has happened whatever fails now, and the next call on this ledger finishes it.
+        logger.exception("spend committed but not yet fully applied", saga=saga_id)
 
 
 def _roll_forward(user: str, saga_id: str, steps: int) -> None:

@@ -89,7 +89,7 @@ def _negatives_after_their_payers_older_lots(order: tuple[int, ...]) -> bool:
 def test_the_worked_example_in_every_arrival_order(aws: Provisioned) -> None:
     orders = [o for o in itertools.permutations(range(5)) if _negatives_after_their_payers_older_lots(o)]
     assert len(orders) == 60
-    # Every fifth: each transaction first and last at least once, in 12 ledgers (moto makes each one slow).
+    # Every fifth of them, 12 ledgers: moto copies the whole table in every transaction, which makes each slow.
     for order in orders[::5]:
         owner = user()
         for index in order:

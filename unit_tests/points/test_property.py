@@ -67,7 +67,7 @@ operations = st.lists(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations=operations)
 def test_the_store_agrees_with_the_reference(aws: Provisioned, operations: list[tuple]) -> None:
     owner = str(uuid.uuid4())

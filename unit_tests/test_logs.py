@@ -26,6 +26,7 @@ ROUTES = [
     ("POST", "/tenants", {"name": BODY_SECRET, "website": "logs.example", "contactEmail": "ops@logs.example"}),
     ("POST", "/sla-errors", {"fileName": BODY_SECRET, "expectedAt": "2024-05-01T06:00:00Z"}),
     ("POST", "/auth/login", {"email": "ada@example.com", "password": BODY_SECRET}),
+    ("POST", "/points/transactions", {"payer": BODY_SECRET, "points": 5, "timestamp": "2020-10-31T10:00:00Z"}),
 ]
 
 

@@ -27,6 +27,7 @@ ROUTES = [
     ("POST", "/sla-errors", {"fileName": BODY_SECRET, "expectedAt": "2024-05-01T06:00:00Z"}),
     ("POST", "/auth/login", {"email": "ada@example.com", "password": BODY_SECRET}),
     ("POST", "/user", {"name": BODY_SECRET, "email": "ada@example.com"}),
+    ("POST", "/points/transactions", {"payer": BODY_SECRET, "points": 5, "timestamp": "2020-10-31T10:00:00Z"}),
 ]
 
 

@@ -7,6 +7,8 @@ from lambdas.catalog.resources import (
     AVATARS_BUCKET,
     AVATARS_PENDING_PREFIX,
     AVATARS_PREFIX,
+    POINTS_IDEMPOTENCY_TABLE,
+    POINTS_TABLE,
     SLA_ERRORS_TABLE,
     TENANTS_TABLE,
     USERS_TABLE,
@@ -74,4 +76,30 @@ USERS = Function(
     ),
 )
 
-FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM, USERS)
+POINTS = Function(
+    name="points",
+    description="Loyalty points ledger: transactions, balances per payer, spending oldest points first.",
+    tables=(
+        # TransactWriteItems is authorised per item as PutItem, UpdateItem, DeleteItem or ConditionCheckItem;
+        # BatchWriteItem prepares a large spend's steps and empties a ledger. No index, no Scan.
+        TableAccess(
+            POINTS_TABLE,
+            (
+                "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ),
+        ),
+        # What Powertools' DynamoDBPersistenceLayer calls.
+        TableAccess(
+            POINTS_IDEMPOTENCY_TABLE,
+            ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        ),
+    ),
+)
+
+FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM, USERS, POINTS)

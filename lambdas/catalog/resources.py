@@ -39,5 +39,20 @@ AVATARS_PENDING_PREFIX = "pending/"
 AVATARS_PREFIX = "avatars/"
 AVATARS_BUCKET = Bucket(name="avatars", env_var="AVATARS_BUCKET", expiries=(Expiry(AVATARS_PENDING_PREFIX, days=1),))
 
-TABLES: tuple[Table, ...] = (TENANTS_TABLE, SLA_ERRORS_TABLE, USERS_TABLE)
+
+# Each user's points ledger, partitioned by the user's Cognito sub (`pk`); `sk` names the item: the ledger head
+# and per-payer balances (`BALANCE`, `BALANCE#<payer key>`), open lots (`LOT#<payer key>#<timestamp>#<id>`),
+# history (`TX#<recordedAt>#<id>`) and a large spend's steps (`SAGA#...`). See lambdas/points/store.py.
+POINTS_TABLE = Table(name="points", env_var="POINTS_TABLE", partition_key=Key("pk"), sort_key=Key("sk"))
+
+# Powertools idempotency records of POST /points/spend and /points/transactions (key: a hash of the caller's sub,
+# the route and the Idempotency-Key header); DynamoDB deletes them after `expiration`.
+POINTS_IDEMPOTENCY_TABLE = Table(
+    name="points_idempotency",
+    env_var="POINTS_IDEMPOTENCY_TABLE",
+    partition_key=Key("id"),
+    ttl_attribute="expiration",
+)
+
+TABLES: tuple[Table, ...] = (TENANTS_TABLE, SLA_ERRORS_TABLE, USERS_TABLE, POINTS_TABLE, POINTS_IDEMPOTENCY_TABLE)
 BUCKETS: tuple[Bucket, ...] = (AVATARS_BUCKET,)

@@ -49,6 +49,29 @@ TENANT=$({curl} -X POST {api}/tenants -H "Authorization: Bearer $TOKEN" -H 'Cont
      -d '{{"fileName": "payments-2026-11-21.csv", "expectedAt": "2026-11-21T06:00:00Z", "severity": "high"}}'
 {curl} "{api}/sla-errors?fileName=payments-2026-11-21.csv&limit=10" -H "Authorization: Bearer $TOKEN\"""",
     ),
+    Step(
+        "Add a user with an avatar (a 1x1 PNG made here); its avatar_url serves the image without credentials",
+        """python3 -c 'import base64, sys; sys.stdout.buffer.write(base64.b64decode(sys.argv[1]))' \\
+     iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg== > face.png
+AVATAR=$({curl} -X POST {api}/user -H "Authorization: Bearer $TOKEN" -F name='Test User' \\
+     -F email=test-user-$RANDOM$(date +%s)@example.com -F avatar=@face.png | field avatar_url)
+curl -s -o /dev/null -w '%{{http_code}} %{{content_type}}\\n' "$AVATAR"
+{curl} "{api}/users?limit=2" -H "Authorization: Bearer $TOKEN\"""",
+    ),
+    Step(
+        "Points: empty your ledger, add the worked example's transactions, spend 5000 (oldest first), see the balance",
+        """{curl} -X DELETE {api}/points -H "Authorization: Bearer $TOKEN"
+add() {{ {curl} -X POST {api}/points/transactions -H "Authorization: Bearer $TOKEN" \\
+     -H 'Content-Type: application/json' -d "{{\\"payer\\": \\"$1\\", \\"points\\": $2, \\"timestamp\\": \\"$3\\"}}"; }}
+add DANNON 300 2020-10-31T10:00:00Z
+add UNILEVER 200 2020-10-31T11:00:00Z
+add DANNON -200 2020-10-31T15:00:00Z
+add 'MILLER COORS' 10000 2020-11-01T14:00:00Z
+add DANNON 1000 2020-11-02T14:00:00Z
+{curl} -X POST {api}/points/spend -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+     -H "Idempotency-Key: spend-$RANDOM$(date +%s)" -d '{{"points": 5000}}'
+{curl} {api}/points/balance -H "Authorization: Bearer $TOKEN\"""",
+    ),
 )
 
 

@@ -250,7 +250,7 @@ def test_a_cursor_at_the_edges_of_its_window_is_accepted() -> None:
     ],
 )
 def test_a_cursor_of_another_list_is_refused(other: Window) -> None:
-    with pytest.raises(InvalidInput, match="Invalid request") as raised:
+    with pytest.raises(InvalidInput, match="The request is invalid") as raised:
         decode_cursor(encode_cursor(AFTER, WINDOW), other)
 
     assert "other filters" in raised.value.errors[0].message

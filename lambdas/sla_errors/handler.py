@@ -57,7 +57,7 @@ def get_sla_error(id: Annotated[UUID, Path(description="The record's id")]) -> S
     current_caller(app)
     sla_error = store.get(str(id))
     if sla_error is None:
-        raise NotFound(f"SLA error {id} not found")
+        raise NotFound("No SLA error has this id.")
     return sla_error
 
 

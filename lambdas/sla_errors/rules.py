@@ -27,6 +27,10 @@ from uuid import UUID
 
 from lambdas.shared.errors import InvalidInput
 
+# The years a time may fall in: a breach of a file due in year 1 or 9999 is a typo, and the bounds keep every
+# stored time in the fixed-width, four-digit form the sort keys need.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
 # How far in the future a reported time may be, to allow for the reporter's clock being ahead of ours.
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_CURSOR_LENGTH = 1024
@@ -57,9 +61,12 @@ def parse_timestamp(value: object) -> datetime:
     except ValueError as error:
         raise ValueError("is not a valid date-time (check the day, month, hour and offset)") from error
     try:
-        return parsed.astimezone(UTC)
-    except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00 is before the first representable instant
-        raise ValueError("is out of range") from error
+        moment = parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before the first representable instant
+        moment = None
+    if moment is None or not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"must be in the years {FIRST_YEAR} to {LAST_YEAR} (UTC)")
+    return moment
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -73,8 +73,8 @@ def _to_ascii(value: str) -> str:
         return value.lower()
     try:
         return idna.encode(value, uts46=True).decode("ascii")
-    except idna.IDNAError as error:
-        raise ValueError(f"is not a valid internationalised domain name ({error})") from error
+    except idna.IDNAError:  # its message quotes the name
+        raise ValueError("is not a valid internationalised domain name") from None
 
 
 def _check_label(label: str) -> None:
@@ -89,5 +89,5 @@ def _check_label(label: str) -> None:
     if label.startswith("xn--"):
         try:
             idna.decode(label)
-        except idna.IDNAError as error:
-            raise ValueError(f"has an invalid punycode label ({error})") from error
+        except idna.IDNAError:
+            raise ValueError("has an invalid punycode label") from None

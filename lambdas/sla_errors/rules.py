@@ -15,16 +15,13 @@ other filters is refused too, since it would position this list at a meaningless
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from lambdas.shared import pagination
 from lambdas.shared.errors import InvalidInput
 
 # The years a time may fall in: a breach of a file due in year 1 or 9999 is a typo, and the bounds keep every
@@ -33,7 +30,6 @@ FIRST_YEAR = 2000
 LAST_YEAR = 2100
 # How far in the future a reported time may be, to allow for the reporter's clock being ahead of ours.
 CLOCK_SKEW = timedelta(minutes=5)
-MAX_CURSOR_LENGTH = 1024
 
 _DATE_TIME = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<fraction>[.,]\d+)?"
@@ -42,7 +38,6 @@ _DATE_TIME = re.compile(
 _SORT_KEY = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
-_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def parse_timestamp(value: object) -> datetime:
@@ -126,8 +121,7 @@ class Window:
         return low, high
 
     def digest(self) -> str:
-        filters = [self.file_name, _optional(self.start), _optional(self.end)]
-        return hashlib.sha256(json.dumps(filters).encode("utf-8")).hexdigest()[:16]
+        return pagination.scope_of(self.file_name, _optional(self.start), _optional(self.end))
 
 
 def _optional(moment: datetime | None) -> str | None:
@@ -135,31 +129,20 @@ def _optional(moment: datetime | None) -> str | None:
 
 
 def encode_cursor(after: str, window: Window) -> str:
-    payload = json.dumps({"after": after, "query": window.digest()}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
+    return pagination.encode(after, window.digest())
 
 
 def decode_cursor(cursor: str, window: Window) -> str:
     """The sort key a page continues after; InvalidInput if `cursor` is not one this list returned."""
-    invalid = InvalidInput("query.cursor", "is not a cursor returned by this list: start again without it")
-    if not cursor or len(cursor) > MAX_CURSOR_LENGTH or not _BASE64URL.match(cursor):
-        raise invalid
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid from None
-    if not isinstance(payload, dict) or set(payload) != {"after", "query"}:
-        raise invalid
-    after, query = payload["after"], payload["query"]
-    if not isinstance(after, str) or not _SORT_KEY.match(after) or not _valid_sort_key(after):
-        raise invalid
-    if query != window.digest():
-        raise InvalidInput("query.cursor", "belongs to a list with other filters: start again without it")
-    # The digest is no signature, so `after` may have been paired with it by hand. DynamoDB refuses a start key
-    # outside the key condition with a ValidationException, which would be a 500.
+    after = pagination.decode(cursor, window.digest())
     low, high = window.sort_key_range()
-    if (low is not None and after < low) or (high is not None and after > high):
-        raise invalid
+    if (
+        not _SORT_KEY.match(after)
+        or not _valid_sort_key(after)
+        or (low is not None and after < low)
+        or (high is not None and after > high)
+    ):
+        raise InvalidInput("query.cursor", "is not a cursor returned by this list: start again without it")
     return after
 
 

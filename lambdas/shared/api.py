@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -56,6 +56,18 @@ _OUR_MESSAGES = {
     "float_type": "must be a number",
     "float_parsing": "must be a number",
 }
+
+
+ERROR_SCHEMA_REF = "#/components/schemas/Error"
+
+
+def responses(success: int, description: str, errors: Mapping[int, str]) -> dict[int, Any]:
+    """A route's `responses=`: its success (content from its return type) and the errors only it answers, with
+    the shared error schema. The OpenAPI document adds the errors every route may answer (lambdas/platform/openapi)."""
+    error = {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}
+    return {success: {"description": description}} | {
+        status: {"description": why, "content": error} for status, why in errors.items()
+    }
 
 
 def resolver() -> APIGatewayRestResolver:

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from lambdas.catalog import PROTECTED, USER_POOL
-from lambdas.shared.api import lambda_handler_for, resolver
+from lambdas.shared.api import lambda_handler_for, resolver, responses
 from lambdas.shared.caller import Caller, current_caller
 from lambdas.shared.errors import FieldError, Forbidden, NotFound
 from lambdas.shared.pagination import MAX_CURSOR_LENGTH
@@ -34,9 +34,12 @@ PAID_PLAN = "Only an administrator can create a tenant on a plan other than free
     status_code=201,
     tags=["tenants"],
     summary="Create a tenant, owned by the caller",
-    responses={403: {"description": "A plan other than free, asked for by a caller who is not an admin"},
-               409: {"description": "The website belongs to another tenant"}},
-)  # fmt: skip
+    responses=responses(
+        201,
+        "The tenant, with its Location",
+        {403: "A plan other than free, asked for by a caller who is not an admin", 409: "The website is taken"},
+    ),
+)
 def create_tenant(new: NewTenant) -> Response[Tenant]:
     caller = current_caller(app)
     if new.plan != FREE and not is_admin(caller):
@@ -69,7 +72,7 @@ def list_tenants(
     security=PROTECTED,
     tags=["tenants"],
     summary="Get a tenant",
-    responses={404: {"description": "No such tenant, or one the caller neither owns nor administers"}},
+    responses=responses(200, "The tenant", {404: "No such tenant, or one the caller neither owns nor administers"}),
 )
 def get_tenant(tenantId: Annotated[UUID, Path(description="The tenant's id")]) -> Tenant:
     caller = current_caller(app)

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock requirements/bootstrap.lock pyproject.toml | cksum | cut -d" " -f1)
 
-.PHONY: install run routes test lint format build bench lock localstack-up deploy-local integration destroy-local clean
+.PHONY: install run routes test lint format build bench lock localstack-up deploy-local integration destroy-local clean fuzz admin
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ test: lint
 	@rm -f .coverage .coverage.*
 	$(PY) -m pytest unit_tests --cov --cov-report= --cov-fail-under=0
 	$(PY) -m pytest integration_tests --cov --cov-append --cov-report=term --cov-fail-under=90
+
+# Schemathesis over the OpenAPI document against the embedded stack, every check on (fuzz/test_schemathesis.py).
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest fuzz -p no:randomly
 
 bench: install
 	$(PY) -m bench

@@ -88,3 +88,7 @@ destroy-local:
 
 clean:
 	rm -rf $(VENV) build .local-stack .coverage .coverage.*
+
+# Adds EMAIL to the admins group on the running embedded stack (`make run`); docs/api.md has the AWS CLI command.
+admin: install
+	$(PY) -m embedded_stack.admin "$(EMAIL)"

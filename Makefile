@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock requirements/boots
 RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements/run.lock requirements/bootstrap.lock pyproject.toml | cksum | cut -d" " -f1)
 
 .PHONY: install install-run run reset routes test lint format build bench coldstart lock localstack-up deploy-local \
-	integration destroy-local clean
+	integration destroy-local clean fuzz admin
 
 # Everything (tests, lint, Pulumi, benchmarks): requirements/dev.lock.
 install: $(STAMP)
@@ -62,6 +62,11 @@ test: lint
 	$(PY) -m pytest unit_tests --cov --cov-report= --cov-fail-under=0
 	$(PY) -m pytest integration_tests --cov --cov-append --cov-report=term --cov-fail-under=90
 
+# Schemathesis over the OpenAPI document against the embedded stack, every check on (fuzz/test_schemathesis.py).
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest fuzz -p no:randomly
+
 # Every bench/<topic>.py, one table, bench/results/latest.json (docs/benchmarks.md). Not part of `make test`.
 bench: install
 	$(PY) -m bench
@@ -115,3 +120,7 @@ destroy-local:
 
 clean:
 	rm -rf $(VENV) build .local-stack .coverage .coverage.*
+
+# Adds EMAIL to the admins group on the running embedded stack (`make run`); docs/api.md has the AWS CLI command.
+admin: install
+	$(PY) -m embedded_stack.admin "$(EMAIL)"

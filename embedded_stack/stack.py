@@ -243,9 +243,11 @@ class EmbeddedStack:
 
     @staticmethod
     def _install_cognito_triggers() -> None:
+        from embedded_stack.cognito_confirm import install_confirm_check
         from embedded_stack.cognito_triggers import install_pre_sign_up_trigger
 
         install_pre_sign_up_trigger()
+        install_confirm_check()
 
     def _authorizer(self, aws_endpoint: str, pool_id: str, client_id: str) -> ClaimsVerifier:
         from embedded_stack.authorizer import CognitoAuthorizer

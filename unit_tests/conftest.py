@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from embedded_stack.cognito_confirm import install_confirm_check
 from embedded_stack.cognito_triggers import install_pre_sign_up_trigger, is_installed, uninstall_pre_sign_up_trigger
 from embedded_stack.provision import Provisioned, provision
 from lambdas.shared.aws import client
@@ -32,6 +33,7 @@ def aws(boto3_session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Iterat
         boto3.DEFAULT_SESSION = boto3_session
         client.cache_clear()
         provisioned = provision()
+        install_confirm_check()
         for name, value in provisioned.environment().items():
             monkeypatch.setenv(name, value)
         yield provisioned

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from lambdas import catalog
 from lambdas.catalog import PROTECTED, PUBLIC, Function, Index, Key, RouteDeclarationError, Table
+from lambdas.shared.api import resolver
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def functions(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Function]]:
 
 
 def function_with(name: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Function, APIGatewayRestResolver]:
-    app = APIGatewayRestResolver()
+    app = resolver()  # the shared resolver every function uses, with the API's security scheme
     module = types.ModuleType(f"lambdas.{name}.handler")
     module.app = app  # type: ignore[attr-defined]
     monkeypatch.setitem(__import__("sys").modules, module.__name__, module)
@@ -43,6 +44,18 @@ def test_routes_are_read_from_the_resolvers(functions: list[Function], monkeypat
     assert routes[1].path_pattern.match("/things/a-1").groupdict() == {"thingId": "a-1"}
     assert routes[1].path_pattern.match("/things/a/b") is None
     assert routes[0].path_pattern.match("/things\n") is None  # `$` would match before a final newline
+
+
+def test_routes_are_read_through_the_public_openapi_schema(
+    functions: list[Function], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    things, app = function_with("things", monkeypatch)
+    app.get("/things", security=PUBLIC)(lambda: None)
+    functions.append(things)
+    published = '{"paths": {"/published/{id}": {"put": {"security": [{"CognitoUserPool": []}]}}}}'
+    monkeypatch.setattr(app, "get_openapi_json_schema", lambda: published)
+
+    assert [(r.method, r.path, r.public) for r in catalog.routes()] == [("PUT", "/published/{id}", False)]
 
 
 def test_a_route_must_say_whether_it_is_public(functions: list[Function], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,9 +16,10 @@ from lambdas.catalog.resources import (
 
 TENANTS = Function(
     name="tenants",
-    description="Tenant accounts: create and read.",
-    # A create is one TransactWriteItems of two conditional puts; IAM authorises each put as PutItem.
-    tables=(TableAccess(TENANTS_TABLE, ("dynamodb:GetItem", "dynamodb:PutItem")),),
+    description="Tenant accounts: create, read and list.",
+    # A create is one TransactWriteItems of two conditional puts; IAM authorises each put as PutItem. Lists Query
+    # the table's indexes.
+    tables=(TableAccess(TENANTS_TABLE, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")),),
 )
 
 IDENTITY = Function(

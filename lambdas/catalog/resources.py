@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from lambdas.catalog.model import Bucket, Expiry, Index, Key, Table, UserPool
 
-TENANTS_TABLE = Table(name="tenants", env_var="TENANTS_TABLE", partition_key=Key("pk"))
+# Tenants and their website reservations (see lambdas/tenants/store.py). Lists are Queries, newest first, on
+# `createdAtId` (`<createdAt UTC>#<id>`): a caller's own on `byOwner` (the creator's sub), every tenant (for
+# admins) on `byCreatedAt` (one constant `bucket`). Only tenant items carry these attributes (sparse indexes).
+TENANTS_TABLE = Table(
+    name="tenants",
+    env_var="TENANTS_TABLE",
+    partition_key=Key("pk"),
+    indexes=(
+        Index("byOwner", partition_key=Key("owner"), sort_key=Key("createdAtId")),
+        Index("byCreatedAt", partition_key=Key("bucket"), sort_key=Key("createdAtId")),
+    ),
+)
 
 USER_POOL = UserPool(name="users", client_name="api", admin_group="admins")
 

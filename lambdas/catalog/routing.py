@@ -1,7 +1,12 @@
-"""The API's routes, read from the functions' Powertools resolvers: the one place routes are declared."""
+"""The API's routes, read from the functions' Powertools resolvers: the one place routes are declared.
+
+They are read through the resolvers' public interface, the OpenAPI schema each builds from its route decorators
+(paths, methods and each operation's `security`), so a Powertools upgrade cannot change the API unnoticed.
+"""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 from lambdas.catalog import functions as declared_functions
@@ -19,20 +24,22 @@ def routes() -> tuple[Route, ...]:
     for function in declared_functions.FUNCTIONS:
         if not function.serves_api:
             continue
-        resolver = function.resolver()
-        for declared in resolver._static_routes + resolver._dynamic_routes:
-            route = Route(
-                method=declared.method.upper(),
-                path=declared.openapi_path,
-                function=function,
-                public=_is_public(declared.security, f"{declared.method} {declared.path}"),
-            )
-            key = (route.method, route.path)
-            if key in found:
-                raise RouteDeclarationError(
-                    f"{route.method} {route.path} is declared by both {found[key].function.name} and {function.name}"
+        schema = json.loads(function.resolver().get_openapi_json_schema())
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                route = Route(
+                    method=method.upper(),
+                    path=path,
+                    function=function,
+                    public=_is_public(operation.get("security"), f"{method.upper()} {path}"),
                 )
-            found[key] = route
+                key = (route.method, route.path)
+                if key in found:
+                    raise RouteDeclarationError(
+                        f"{route.method} {route.path} is declared by both {found[key].function.name} and "
+                        f"{function.name}"
+                    )
+                found[key] = route
     return tuple(sorted(found.values(), key=lambda route: (route.path, route.method)))
 
 

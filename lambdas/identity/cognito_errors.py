@@ -20,7 +20,8 @@ BAD_REFRESH_TOKEN = "The refresh token is invalid, expired or revoked: log in ag
 NOT_CONFIRMED = "The email address is not confirmed yet: confirm it with the code sent to it"
 RESET_REQUIRED = "A password reset is required before logging in"
 TOO_MANY = "Too many requests: wait a little and try again"
-WRONG_CODE = "does not match the code sent to this email address"
+WRONG_CODE = "does not match a pending sign-up of this email address, or has expired"
+ALREADY_REGISTERED = "An account with this email address already exists: log in, or sign up with another address."
 
 _THROTTLED = {"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"}
 
@@ -40,7 +41,7 @@ def domain_error(operation: Operation, code: str, message: str = "") -> DomainEr
 
 def _sign_up_error(code: str, message: str) -> DomainError | None:
     if code in ("UsernameExistsException", "AliasExistsException"):
-        return Conflict("body.email", "is already registered")
+        return Conflict("body.email", "is already registered", ALREADY_REGISTERED)
     if code == "InvalidPasswordException":
         # The request passed our copy of the policy, so the pool enforces more (e.g. reuse of a breached password).
         return InvalidInput("body.password", "is not accepted by the user pool's password policy")
@@ -60,16 +61,21 @@ def _invalid_parameter_field(message: str) -> tuple[str, str]:
     return "body", "is not accepted by the user pool"
 
 
+# Every way a confirmation can fail for the caller answers alike, so that confirming tells nobody whether an
+# email has an account: an unknown email, a wrong or expired code, an account already confirmed (Cognito's
+# NotAuthorizedException "Current status is CONFIRMED"), an address another account has confirmed.
+_CONFIRM_REFUSALS = (
+    "CodeMismatchException",
+    "UserNotFoundException",
+    "ExpiredCodeException",
+    "AliasExistsException",
+)
+
+
 def _confirm_error(code: str, message: str) -> DomainError | None:
-    # An unknown email gets the code's error, as Cognito does with PreventUserExistenceErrors.
-    if code in ("CodeMismatchException", "UserNotFoundException"):
+    # Another NotAuthorizedException (e.g. a secret hash the client needs) is our configuration's fault.
+    if code in _CONFIRM_REFUSALS or (code == "NotAuthorizedException" and "CONFIRMED" in message):
         return InvalidInput("body.code", WRONG_CODE)
-    if code == "ExpiredCodeException":
-        return InvalidInput("body.code", "has expired: sign up again to get a new one")
-    if code == "AliasExistsException":
-        return Conflict("body.email", "is already registered to another confirmed account")
-    if code == "NotAuthorizedException" and "CONFIRMED" in message:
-        return Conflict("body.email", "is already confirmed")
     return None
 
 

@@ -13,14 +13,21 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from lambdas.catalog import PUBLIC
 from lambdas.identity import cognito
 from lambdas.identity.models import Confirm, Login, Refresh, RefreshedTokens, SignedUp, SignUp, Tokens
-from lambdas.shared.api import lambda_handler_for, resolver
+from lambdas.shared.api import lambda_handler_for, resolver, responses
 
 logger = Logger()
 app = resolver()
 lambda_handler = lambda_handler_for(app, logger)
 
 
-@app.post("/auth/signup", security=PUBLIC, status_code=201, tags=["auth"], summary="Sign up")
+@app.post(
+    "/auth/signup",
+    security=PUBLIC,
+    status_code=201,
+    tags=["auth"],
+    summary="Sign up",
+    responses=responses(201, "Signed up", {409: "An account with this email address exists"}),
+)
 def sign_up(request: SignUp) -> Response[SignedUp]:
     signed_up = SignedUp(user_id=cognito.sign_up(request))
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=signed_up.to_json())
@@ -32,11 +39,31 @@ def confirm(request: Confirm) -> dict[str, str]:
     return {"message": "Confirmed"}
 
 
-@app.post("/auth/login", security=PUBLIC, tags=["auth"], summary="Log in with email and password")
+@app.post(
+    "/auth/login",
+    security=PUBLIC,
+    tags=["auth"],
+    summary="Log in with email and password",
+    responses=responses(
+        200,
+        "The user's tokens",
+        {401: "Wrong email or password", 403: "The account is not confirmed, or needs a new password"},
+    ),
+)
 def login(request: Login) -> Tokens:
     return cognito.login(request)
 
 
-@app.post("/auth/refresh", security=PUBLIC, tags=["auth"], summary="New ID and access tokens from a refresh token")
+@app.post(
+    "/auth/refresh",
+    security=PUBLIC,
+    tags=["auth"],
+    summary="New ID and access tokens from a refresh token",
+    responses=responses(
+        200,
+        "New tokens",
+        {401: "The refresh token is invalid, expired or revoked", 403: "The account is not confirmed"},
+    ),
+)
 def refresh(request: Refresh) -> RefreshedTokens | Tokens:
     return cognito.refresh(request.refresh_token)

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
-from lambdas.identity.password_policy import MAX_LENGTH, broken_rules
+from lambdas.catalog import USER_POOL
+from lambdas.identity.password_policy import MAX_LENGTH, broken_rules, policy_pattern
 from lambdas.shared.models import RequestModel, ResponseModel, no_control_characters
 
 
@@ -23,7 +24,22 @@ def _meets_policy(password: str) -> str:
 Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(_lower)]
 # Secrets are taken exactly as typed: RequestModel's whitespace trimming is turned off for them.
 Secret = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1)]
-NewPassword = Annotated[str, StringConstraints(strip_whitespace=False), AfterValidator(_meets_policy)]
+# The policy is documented as a pattern (for generated clients) and checked by `_meets_policy`, which names each
+# rule a password breaks, rather than by pydantic, which would only say that the pattern does not match.
+NewPassword = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False),
+    AfterValidator(_meets_policy),
+    Field(
+        json_schema_extra={
+            "pattern": policy_pattern(),
+            "minLength": USER_POOL.password_min_length,
+            "maxLength": MAX_LENGTH,
+        },
+        description="The user pool's policy: at least "
+        f"{USER_POOL.password_min_length} characters with a lowercase and an uppercase letter, a number and a symbol.",
+    ),
+]
 
 
 class SignUp(RequestModel):

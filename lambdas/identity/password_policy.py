@@ -30,6 +30,18 @@ _RULES: dict[str, tuple[Callable[[str], bool], str]] = {
 }
 
 
+_CLASSES = {"lowercase": "[a-z]", "uppercase": "[A-Z]", "numbers": "[0-9]"}
+
+
+def policy_pattern(pool: UserPool = USER_POOL) -> str:
+    """The policy as one regular expression (ECMA and Python alike), for the OpenAPI document: a client that
+    generates passwords from it makes valid ones. Symbols include a space, which the pattern allows only inside."""
+    symbols = "".join(f"\\{c}" if c in "\\]^-[" else c for c in SYMBOLS)
+    classes = {**_CLASSES, "symbols": f"[ {symbols}]"}
+    required = "".join(f"(?=.*{classes[rule]})" for rule in pool.password_requires)
+    return f"^{required}\\S.{{{pool.password_min_length - 2},{MAX_LENGTH - 2}}}\\S$"
+
+
 def broken_rules(password: str, pool: UserPool = USER_POOL) -> list[str]:
     """Why `password` does not meet `pool`'s policy, one message per rule broken; empty when it does."""
     broken = []
@@ -44,4 +56,6 @@ def broken_rules(password: str, pool: UserPool = USER_POOL) -> list[str]:
         meets, message = _RULES[rule]
         if not meets(password):
             broken.append(message)
+    if not broken and not re.fullmatch(policy_pattern(pool), password):
+        broken.append("must be one line, without line breaks")  # `.` in the document's pattern
     return broken

@@ -1,9 +1,17 @@
-"""Errors that domain code raises. They carry no AWS or HTTP types; `lambdas.shared.api` maps them to HTTP."""
+"""Errors that domain code raises. They carry no AWS or HTTP types; `lambdas.shared.api` maps them to HTTP.
+
+`message` is a sentence for a person; each `FieldError` names a location-qualified field (``body.website``,
+``query.limit``, ``path.tenantId``, ``header.Content-Type``) and completes a sentence whose subject is that field
+("must be a UUID"). Neither ever quotes what the caller sent.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from http import HTTPStatus
+
+INVALID_REQUEST = "The request is invalid: see errors for each field at fault."
+CONFLICT = "The request conflicts with what already exists: see errors."
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,7 @@ class InvalidInput(DomainError):
     status = HTTPStatus.BAD_REQUEST
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__("Invalid request", (FieldError(field, message),))
+        super().__init__(INVALID_REQUEST, (FieldError(field, message),))
 
 
 class Unauthorized(DomainError):
@@ -41,10 +49,12 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
+    """409: `field` and `field_message` say which field collides with what exists; `message` is the sentence."""
+
     status = HTTPStatus.CONFLICT
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message, (FieldError(field, message),))
+    def __init__(self, field: str, field_message: str, message: str = CONFLICT) -> None:
+        super().__init__(message, (FieldError(field, field_message),))
 
 
 class TooManyRequests(DomainError):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -11,10 +13,27 @@ def no_control_characters(value: str) -> str:
     return value
 
 
+def _is_unicode(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class RequestModel(BaseModel):
     """A JSON request body: camelCase fields, unknown fields are an error, strings are trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, alias_generator=to_camel)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: Any) -> Any:
+        # JSON may escape a lone surrogate (`"\ud800"`): Python keeps it, and Cognito, DynamoDB and every UTF-8
+        # encoder refuse it later (a password with one could be set but never typed at login).
+        if isinstance(value, str) and not _is_unicode(value):
+            raise ValueError("must not contain unpaired surrogates (it is not valid Unicode)")
+        return value
 
 
 class ResponseModel(BaseModel):

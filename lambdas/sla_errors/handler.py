@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from lambdas.catalog import PROTECTED
-from lambdas.shared.api import lambda_handler_for, resolver
+from lambdas.shared.api import lambda_handler_for, resolver, responses
 from lambdas.shared.caller import current_caller
 from lambdas.shared.errors import InvalidInput, NotFound
 from lambdas.sla_errors import rules, store
@@ -52,12 +52,18 @@ def list_sla_errors(
     return SlaErrorPage(items=page.items, next_cursor=next_cursor)
 
 
-@app.get("/sla-errors/<id>", security=PROTECTED, tags=["sla-errors"], summary="Get a file SLA breach")
+@app.get(
+    "/sla-errors/<id>",
+    security=PROTECTED,
+    tags=["sla-errors"],
+    summary="Get a file SLA breach",
+    responses=responses(200, "The record", {404: "No record has this id"}),
+)
 def get_sla_error(id: Annotated[UUID, Path(description="The record's id")]) -> SlaError:
     current_caller(app)
     sla_error = store.get(str(id))
     if sla_error is None:
-        raise NotFound(f"SLA error {id} not found")
+        raise NotFound("No SLA error has this id.")
     return sla_error
 
 

@@ -21,9 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from lambdas.shared import cursor
+from lambdas.shared import pagination
 from lambdas.shared.errors import InvalidInput
 
+# The years a time may fall in: a breach of a file due in year 1 or 9999 is a typo, and the bounds keep every
+# stored time in the fixed-width, four-digit form the sort keys need.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
 # How far in the future a reported time may be, to allow for the reporter's clock being ahead of ours.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -52,9 +56,12 @@ def parse_timestamp(value: object) -> datetime:
     except ValueError as error:
         raise ValueError("is not a valid date-time (check the day, month, hour and offset)") from error
     try:
-        return parsed.astimezone(UTC)
-    except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00 is before the first representable instant
-        raise ValueError("is out of range") from error
+        moment = parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before the first representable instant
+        moment = None
+    if moment is None or not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"must be in the years {FIRST_YEAR} to {LAST_YEAR} (UTC)")
+    return moment
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -114,7 +121,7 @@ class Window:
         return low, high
 
     def digest(self) -> str:
-        return cursor.query_digest([self.file_name, _optional(self.start), _optional(self.end)])
+        return pagination.scope_of(self.file_name, _optional(self.start), _optional(self.end))
 
 
 def _optional(moment: datetime | None) -> str | None:
@@ -122,23 +129,24 @@ def _optional(moment: datetime | None) -> str | None:
 
 
 def encode_cursor(after: str, window: Window) -> str:
-    return cursor.encode_cursor(after, window.digest())
+    return pagination.encode(after, window.digest())
 
 
-def decode_cursor(value: str, window: Window) -> str:
-    """The sort key a page continues after; InvalidInput if `value` is not a cursor this list returned."""
-    after = cursor.decode_cursor(value, window.digest(), _valid_sort_key)
-    # The digest is no signature, so `after` may have been paired with it by hand. DynamoDB refuses a start key
-    # outside the key condition with a ValidationException, which would be a 500.
+def decode_cursor(cursor: str, window: Window) -> str:
+    """The sort key a page continues after; InvalidInput if `cursor` is not one this list returned."""
+    after = pagination.decode(cursor, window.digest())
     low, high = window.sort_key_range()
-    if (low is not None and after < low) or (high is not None and after > high):
+    if (
+        not _SORT_KEY.match(after)
+        or not _valid_sort_key(after)
+        or (low is not None and after < low)
+        or (high is not None and after > high)
+    ):
         raise InvalidInput("query.cursor", "is not a cursor returned by this list: start again without it")
     return after
 
 
 def _valid_sort_key(key: str) -> bool:
-    if not _SORT_KEY.match(key):
-        return False
     moment, record_id = key.split("#")
     try:
         datetime.fromisoformat(moment.replace("Z", "+00:00"))

@@ -2,19 +2,29 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, EmailStr, Field
+from pydantic import AfterValidator, BeforeValidator, EmailStr, Field
 
 from lambdas.shared.models import RequestModel, ResponseModel, no_control_characters
-from lambdas.tenants.website import normalise_website
+from lambdas.tenants.website import WEBSITE_PATTERN, website
 
 Plan = Literal["free", "pro", "enterprise"]
+FREE: Plan = "free"
 
 
 class NewTenant(RequestModel):
     name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_control_characters)]
-    website: Annotated[str, Field(max_length=2048), AfterValidator(normalise_website)]
+    # The pattern is checked by `website`, after the rules it can name (a pydantic pattern says only "no match").
+    website: Annotated[
+        str,
+        BeforeValidator(website),
+        Field(
+            max_length=2048,
+            json_schema_extra={"pattern": WEBSITE_PATTERN, "minLength": 4},
+            description="A domain name (example.com) or an http(s) URL, of which only the host is kept.",
+        ),
+    ]
     contact_email: EmailStr
-    plan: Plan = "free"
+    plan: Annotated[Plan, Field(description="Only an administrator may choose a plan other than free.")] = FREE
 
 
 class Tenant(ResponseModel):
@@ -23,3 +33,9 @@ class Tenant(ResponseModel):
     website: str
     contact_email: str
     plan: Plan
+    owner: str  # the creator's Cognito sub
+
+
+class TenantPage(ResponseModel):
+    items: list[Tenant]
+    next_cursor: str | None  # null on the last page

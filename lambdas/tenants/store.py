@@ -6,11 +6,20 @@ website are both unique without a read first, and a failed create writes nothing
 which condition failed: the website item means 409, the tenant item means the random id collided, and the
 create tries again with a new id. It also tries again on a TransactionConflict (another create of the same website
 in flight at the same moment, which botocore does not retry): the next attempt sees that create's outcome.
+
+Who sees what: a tenant item carries its `owner` (the creator's Cognito sub). Lists never Scan: a caller's own
+tenants are a Query on the `byOwner` index, every tenant (for admins) a Query on `byCreatedAt`, whose partition
+is one constant `bucket` (tenants are created rarely, far below a partition's write limit). Both sort on
+`createdAtId` (`<createdAt>#<id>`, fixed width), newest first. Only tenant items carry `owner`, `bucket` and
+`createdAtId`, so website reservations never appear in a list. Index reads are eventually consistent: a tenant
+may reach a list a moment after its POST answers; GET by id reads the table, consistently.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -18,23 +27,38 @@ from uuid import uuid4
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from lambdas.catalog import TENANTS_TABLE
+from lambdas.shared import pagination
 from lambdas.shared.aws import client, table_name
-from lambdas.shared.errors import Conflict
+from lambdas.shared.errors import Conflict, InvalidInput
 from lambdas.tenants.models import NewTenant, Tenant
 
 MAX_ATTEMPTS = 3
+ALL = "all"  # the byCreatedAt partition every tenant is in
+BY_OWNER = "byOwner"
+BY_CREATED_AT = "byCreatedAt"
+WEBSITE_TAKEN = "A tenant with this website already exists: each website belongs to one tenant."
 _KEY_FREE = "attribute_not_exists(pk)"
+_SORT_KEY = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+_TENANT_FIELDS = frozenset(Tenant.model_fields[name].alias or name for name in Tenant.model_fields)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Tenant]
+    next_cursor: str | None
 
 
 class _TryAgain(Exception):
     """The transaction wrote nothing, and another attempt may succeed: the id was taken, or it lost a race."""
 
 
-def create_tenant(new: NewTenant, new_id: Callable[[], str] = lambda: str(uuid4())) -> Tenant:
+def create_tenant(new: NewTenant, owner: str, new_id: Callable[[], str] = lambda: str(uuid4())) -> Tenant:
     for _ in range(MAX_ATTEMPTS):
-        tenant = Tenant(id=new_id(), **new.model_dump())
+        tenant = Tenant(id=new_id(), owner=owner, **new.model_dump())
         try:
             _insert(tenant)
         except _TryAgain:
@@ -47,15 +71,52 @@ def get_tenant(tenant_id: str) -> Tenant | None:
     response = client("dynamodb").get_item(
         TableName=table_name(TENANTS_TABLE), Key=_key(f"TENANT#{tenant_id}"), ConsistentRead=True
     )
-    if "Item" not in response:
-        return None
-    item = {name: _deserializer.deserialize(value) for name, value in response["Item"].items()}
-    return Tenant.model_validate(item)
+    return _tenant(response["Item"]) if "Item" in response else None
+
+
+def list_page(owner: str | None, limit: int, cursor: str | None = None) -> Page:
+    """Up to `limit` tenants of `owner` (of everyone when None), newest first, after `cursor`."""
+    index, partition_key, partition = (
+        (BY_OWNER, "owner", owner) if owner is not None else (BY_CREATED_AT, "bucket", ALL)
+    )
+    scope = pagination.scope_of(index, partition)
+    request: dict[str, Any] = {
+        "TableName": table_name(TENANTS_TABLE),
+        "IndexName": index,
+        "KeyConditionExpression": "#partition = :partition",
+        "ExpressionAttributeNames": {"#partition": partition_key},
+        "ExpressionAttributeValues": {":partition": {"S": partition}},
+        "ScanIndexForward": False,
+        # One more than a page: a full page followed by nothing then ends the list, instead of a last empty page.
+        "Limit": limit + 1,
+    }
+    if cursor is not None:
+        after = pagination.decode(cursor, scope)
+        if not _SORT_KEY.match(after):
+            raise InvalidInput("query.cursor", "is not a cursor returned by this list: start again without it")
+        request["ExclusiveStartKey"] = {
+            "pk": {"S": f"TENANT#{after.split('#', 1)[1]}"},
+            partition_key: {"S": partition},
+            "createdAtId": {"S": after},
+        }
+    response = client("dynamodb").query(**request)
+    items = response.get("Items", [])
+    # Fewer items than asked for, with a LastEvaluatedKey, means DynamoDB stopped at its 1 MB limit: more may follow.
+    page, more = items[:limit], len(items) > limit or "LastEvaluatedKey" in response
+    next_cursor = pagination.encode(page[-1]["createdAtId"]["S"], scope) if page and more else None
+    return Page([_tenant(item) for item in page], next_cursor)
 
 
 def _insert(tenant: Tenant) -> None:
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    tenant_item = {"pk": f"TENANT#{tenant.id}", **tenant.to_json(), "createdAt": now, "updatedAt": now}
+    tenant_item = {
+        "pk": f"TENANT#{tenant.id}",
+        **tenant.to_json(),
+        "bucket": ALL,
+        "createdAtId": f"{now}#{tenant.id}",
+        "createdAt": now,
+        "updatedAt": now,
+    }
     website_item = {"pk": f"WEBSITE#{tenant.website}", "tenantId": tenant.id, "createdAt": now}
     dynamodb = client("dynamodb")
     table = table_name(TENANTS_TABLE)
@@ -71,10 +132,16 @@ def _insert(tenant: Tenant) -> None:
             reason.get("Code") for reason in error.response.get("CancellationReasons", [{}, {}])
         )
         if website_reason == "ConditionalCheckFailed":
-            raise Conflict("website", f"{tenant.website} is already registered by another tenant") from error
+            # The same answer for everyone, owner or not: that the website is taken, never by which tenant.
+            raise Conflict("body.website", "is already registered to a tenant", WEBSITE_TAKEN) from error
         if tenant_reason == "ConditionalCheckFailed" or "TransactionConflict" in (tenant_reason, website_reason):
             raise _TryAgain from error
         raise
+
+
+def _tenant(item: dict[str, Any]) -> Tenant:
+    values = {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return Tenant.model_validate({name: value for name, value in values.items() if name in _TENANT_FIELDS})
 
 
 def _key(pk: str) -> dict[str, Any]:

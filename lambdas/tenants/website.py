@@ -15,9 +15,31 @@ from urllib.parse import urlsplit
 
 import idna
 
+# What the OpenAPI document promises, and pydantic checks before normalise_website: a domain name in ASCII (an
+# internationalised one in its punycode form) of 2 to 6 labels of at most 42 characters (so at most 253 in all),
+# alone or as the host of an http(s) URL with an optional port below 10000 and path. Narrower than what
+# normalise_website accepts, so that any value a client generates from the document is a valid website.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,40}[A-Za-z0-9])?"
+WEBSITE_PATTERN = (
+    rf"^(?:[Hh][Tt][Tt][Pp][Ss]?://)?(?:{_LABEL}\.){{1,5}}[A-Za-z](?:[A-Za-z0-9-]{{0,22}}[A-Za-z0-9])?\.?"
+    r"(?::[1-9][0-9]{0,3})?(?:/[!-~]*)?$"
+)
 MAX_NAME_LENGTH = 253
 MAX_LABEL_LENGTH = 63
 _LABEL_CHARACTERS = re.compile(r"^[a-z0-9-]+$")
+
+
+def website(raw: object) -> object:
+    """The API's rule: `raw` normalised, if it is a website and has the form WEBSITE_PATTERN describes."""
+    if not isinstance(raw, str):
+        return raw  # pydantic's type check answers
+    name = normalise_website(raw)
+    if not re.match(WEBSITE_PATTERN, raw):
+        raise ValueError(
+            "must be an ASCII domain name of at most 6 labels (an internationalised one in its xn-- form), or an "
+            "http(s) URL of one, as the pattern in the API's schema describes"
+        )
+    return name
 
 
 def normalise_website(raw: str) -> str:
@@ -73,8 +95,8 @@ def _to_ascii(value: str) -> str:
         return value.lower()
     try:
         return idna.encode(value, uts46=True).decode("ascii")
-    except idna.IDNAError as error:
-        raise ValueError(f"is not a valid internationalised domain name ({error})") from error
+    except idna.IDNAError:  # its message quotes the name
+        raise ValueError("is not a valid internationalised domain name") from None
 
 
 def _check_label(label: str) -> None:
@@ -89,5 +111,5 @@ def _check_label(label: str) -> None:
     if label.startswith("xn--"):
         try:
             idna.decode(label)
-        except idna.IDNAError as error:
-            raise ValueError(f"has an invalid punycode label ({error})") from error
+        except idna.IDNAError:
+            raise ValueError("has an invalid punycode label") from None

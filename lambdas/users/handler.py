@@ -17,9 +17,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import ValidationError
 
 from lambdas.catalog import PROTECTED, USER_POOL
+from lambdas.shared import pagination
 from lambdas.shared.api import lambda_handler_for, resolver
 from lambdas.shared.caller import current_caller
-from lambdas.shared.cursor import decode_cursor, encode_cursor
 from lambdas.shared.errors import DomainError, FieldError, Forbidden, NotFound, UnsupportedMediaType
 from lambdas.users import rules, store
 from lambdas.users.form import FILE_FIELD, read_form
@@ -83,11 +83,11 @@ def list_users(
     cursor: Annotated[str | None, Query(description="From the previous page's Link rel=next")] = None,
 ) -> Response[list[User]]:
     current_caller(app)  # a call no authorizer vouched for must still be a 401
-    after = decode_cursor(cursor, rules.LIST_DIGEST, rules.is_sort_key) if cursor is not None else None
+    after = pagination.decode(cursor, rules.LIST_DIGEST, rules.is_sort_key) if cursor is not None else None
     page = store.list_page(limit, after)
     headers = {}
     if page.last_sort_key is not None:
-        query = urlencode({"limit": limit, "cursor": encode_cursor(page.last_sort_key, rules.LIST_DIGEST)})
+        query = urlencode({"limit": limit, "cursor": pagination.encode(page.last_sort_key, rules.LIST_DIGEST)})
         headers["Link"] = f'<{_base_path()}/users?{query}>; rel="next"'
     return Response(
         status_code=200,

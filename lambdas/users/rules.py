@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lambdas.shared.cursor import query_digest
+from lambdas.shared.pagination import scope_of
 
 MAX_AVATAR_BYTES = 4 * 1024 * 1024
 MAX_NAME_LENGTH = 200
@@ -30,7 +30,7 @@ _SORT_KEY = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
 # One list (the whole directory, newest first): a cursor is bound to it, and to nothing else.
-LIST_DIGEST = query_digest(["users", "byCreatedAt"])
+LIST_DIGEST = scope_of("users", "byCreatedAt")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from botocore.stub import Stubber
 
 from embedded_stack.provision import Provisioned
 from lambdas.identity import handler
+from lambdas.identity.cognito_errors import WRONG_CODE
+from lambdas.shared.api import INTERNAL_ERROR
 from lambdas.shared.aws import client
 from unit_tests.helpers import call
 from unit_tests.identity.conftest import PASSWORD
@@ -84,6 +86,9 @@ def test_the_same_email_twice_is_409(aws: Provisioned, no_trigger: None) -> None
 
     assert again.status == 409
     assert again.json()["errors"] == [{"field": "body.email", "message": "is already registered"}]
+    assert again.json()["message"] == (
+        "An account with this email address already exists: log in, or sign up with another address."
+    )
     assert again.json()["requestId"]
 
 
@@ -101,7 +106,7 @@ def test_the_same_email_twice_is_409(aws: Provisioned, no_trigger: None) -> None
         ({"name": ""}, "body.name", "at least 1"),
         ({"name": "x" * 257}, "body.name", "at most 256"),
         ({"name": "Ada\u0000"}, "body.name", "control characters"),
-        ({"role": "admin"}, "body.role", "Extra inputs"),
+        ({"role": "admin"}, "body", "the allowed fields are: email, password, name"),
     ],
 )
 def test_invalid_sign_up_is_400_naming_the_field_and_rule(
@@ -156,6 +161,24 @@ def test_confirming_an_unknown_email_is_400_on_code(aws: Provisioned) -> None:
 
     assert result.status == 400
     assert error_fields(result) == ["body.code"]
+
+
+def test_confirm_answers_alike_for_an_unknown_email_and_an_existing_one(aws: Provisioned, trigger: None) -> None:
+    existing = sign_up()  # confirmed by the trigger: any code is wrong now
+
+    answers = [
+        call("POST", "/auth/confirm", {"email": email, "code": "123456"})
+        for email in (existing["email"], f"nobody-{uuid.uuid4().hex}@example.com")
+    ]
+
+    assert answers[0].status == answers[1].status == 400
+    assert [{**answer.json(), "requestId": None} for answer in answers] == [
+        {
+            "message": "The request is invalid: see errors for each field at fault.",
+            "requestId": None,
+            "errors": [{"field": "body.code", "message": WRONG_CODE}],
+        }
+    ] * 2
 
 
 @pytest.mark.parametrize(
@@ -236,7 +259,7 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_401(aws: Provisioned,
         ({"email": "ada@example.com"}, "body.password"),
         ({"email": "ada", "password": PASSWORD}, "body.email"),
         ({"email": "ada@example.com", "password": "x" * 257}, "body.password"),
-        ({"email": "ada@example.com", "password": PASSWORD, "mfa": "1"}, "body.mfa"),
+        ({"email": "ada@example.com", "password": PASSWORD, "mfa": "1"}, "body"),
     ],
 )
 def test_an_invalid_login_is_400(aws: Provisioned, body: dict[str, str], field: str) -> None:
@@ -295,7 +318,7 @@ def test_a_cognito_fault_is_500_with_the_request_id_and_no_internals(
 
     assert result.status == 500
     assert set(result.json()) == {"message", "requestId"}
-    assert result.json()["message"] == "Internal server error"
+    assert result.json()["message"] == INTERNAL_ERROR
     assert "InvalidParameterException" in output()  # the operator sees what failed
 
 
@@ -390,3 +413,13 @@ def test_passwords_and_tokens_never_reach_the_logs(
     ]
     for secret in secrets:
         assert secret not in logged
+
+
+@pytest.mark.parametrize("password", ["Correct-Horse-\ud800-42", "\udfffCorrect-Horse-42"])
+def test_a_password_with_a_lone_surrogate_is_refused_at_sign_up(aws: Provisioned, password: str) -> None:
+    result = call("POST", "/auth/signup", new_user(password=password))
+
+    assert result.status == 400, result.body
+    assert result.json()["errors"] == [
+        {"field": "body.password", "message": "must not contain unpaired surrogates (it is not valid Unicode)"}
+    ]

@@ -8,6 +8,8 @@ import pytest
 
 from lambdas.shared.errors import InvalidInput
 from lambdas.sla_errors.rules import (
+    FIRST_YEAR,
+    LAST_YEAR,
     Window,
     decode_cursor,
     delay_minutes,
@@ -69,8 +71,12 @@ def test_accepted_date_times(text: str, instant: datetime) -> None:
         ("2024-05-01T24:00:00Z", "not a valid date-time"),
         ("2024-05-01T06:60:00Z", "not a valid date-time"),
         ("2024-05-01T06:00:00+24:00", "not a valid date-time"),
-        ("0001-01-01T00:00:00+01:00", "out of range"),
-        ("9999-12-31T23:30:00-01:00", "out of range"),
+        ("0001-01-01T00:00:00+01:00", "years 2000 to 2100"),
+        ("9999-12-31T23:30:00-01:00", "years 2000 to 2100"),
+        ("0001-01-01T00:00:00Z", "years 2000 to 2100"),
+        ("1999-12-31T23:59:59Z", "years 2000 to 2100"),
+        ("2101-01-01T00:00:00Z", "years 2000 to 2100"),
+        ("2000-01-01T00:30:00+01:00", "years 2000 to 2100"),  # 1999 in UTC
         (1714543200, "must be a string"),
         (None, "must be a string"),
     ],
@@ -78,6 +84,11 @@ def test_accepted_date_times(text: str, instant: datetime) -> None:
 def test_refused_date_times(value: object, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         parse_timestamp(value)
+
+
+@pytest.mark.parametrize("value", ["2000-01-01T00:00:00Z", "2100-12-31T23:59:59.999999Z"])
+def test_the_first_and_last_instants_of_the_range_are_accepted(value: str) -> None:
+    assert FIRST_YEAR <= parse_timestamp(value).year <= LAST_YEAR
 
 
 @pytest.mark.parametrize(
@@ -250,7 +261,7 @@ def test_a_cursor_at_the_edges_of_its_window_is_accepted() -> None:
     ],
 )
 def test_a_cursor_of_another_list_is_refused(other: Window) -> None:
-    with pytest.raises(InvalidInput, match="Invalid request") as raised:
+    with pytest.raises(InvalidInput, match="The request is invalid") as raised:
         decode_cursor(encode_cursor(AFTER, WINDOW), other)
 
     assert "other filters" in raised.value.errors[0].message

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from embedded_stack.provision import Provisioned
+from lambdas.shared.api import INTERNAL_ERROR
 from lambdas.shared.aws import client
 from lambdas.users import store
 from lambdas.users.models import NewUser
@@ -39,7 +40,7 @@ def test_an_upload_that_fails_writes_nothing(aws: Provisioned, fail: Failures) -
     fail("s3", "PutObject")
     result = create()
     assert result.status == 500
-    assert result.json()["message"] == "Internal server error"
+    assert result.json()["message"] == INTERNAL_ERROR
     assert_empty(aws)
 
 

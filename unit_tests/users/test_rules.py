@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from lambdas.shared.cursor import decode_cursor, encode_cursor
 from lambdas.shared.errors import InvalidInput
+from lambdas.shared.pagination import decode as decode_cursor
+from lambdas.shared.pagination import encode as encode_cursor
 from lambdas.users import rules
 from lambdas.users.rules import GIF, JPEG, PNG, WEBP, sniff_image
 from unit_tests.users import images

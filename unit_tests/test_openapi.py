@@ -1,0 +1,50 @@
+"""The OpenAPI document describes the answers the API really gives."""
+
+from __future__ import annotations
+
+import json
+
+from lambdas.identity.password_policy import policy_pattern
+from lambdas.platform.openapi import document
+from lambdas.tenants.website import WEBSITE_PATTERN
+
+
+def operations() -> dict[str, dict]:
+    return {f"{method.upper()} {path}": op for path, ops in document()["paths"].items() for method, op in ops.items()}
+
+
+def test_no_operation_documents_powertools_422() -> None:
+    text = json.dumps(document())
+
+    assert '"422"' not in text and "HTTPValidationError" not in text
+    assert set(document()["components"]["schemas"]) >= {"Error", "Tenant", "TenantPage"}
+
+
+def test_every_error_answer_uses_the_one_error_schema() -> None:
+    for name, operation in operations().items():
+        for status, answer in operation["responses"].items():
+            if int(status) >= 400:
+                assert answer["content"] == {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}, (
+                    name,
+                    status,
+                )
+
+
+def test_each_operation_documents_the_errors_it_can_answer() -> None:
+    found = {name: sorted(int(status) for status in op["responses"]) for name, op in operations().items()}
+
+    assert found["POST /tenants"] == [201, 400, 401, 403, 409, 413, 415, 429, 500]
+    assert found["GET /tenants/{tenantId}"] == [200, 400, 401, 404, 429, 500]
+    assert found["GET /tenants"] == [200, 400, 401, 429, 500]
+    assert found["POST /auth/signup"] == [201, 400, 409, 413, 415, 429, 500]
+    assert found["POST /auth/login"] == [200, 400, 401, 403, 413, 415, 429, 500]
+    assert found["GET /health"] == [200, 429, 500]
+
+
+def test_the_validation_rules_are_in_the_schemas() -> None:
+    schemas = document()["components"]["schemas"]
+
+    assert schemas["NewTenant"]["properties"]["website"]["pattern"] == WEBSITE_PATTERN
+    assert schemas["SignUp"]["properties"]["password"]["pattern"] == policy_pattern()
+    assert schemas["SignUp"]["properties"]["password"]["minLength"] == 12
+    assert schemas["NewTenant"]["additionalProperties"] is False

@@ -59,7 +59,7 @@ format: install
 # Unit tests, then integration tests against the embedded stack, with one branch-coverage figure over both.
 test: lint
 	@rm -f .coverage .coverage.*
-	$(PY) -m pytest unit_tests --cov --cov-report= --cov-fail-under=0
+	$(PY) -m pytest unit_tests -n auto --dist loadfile --cov --cov-report= --cov-fail-under=0
 	$(PY) -m pytest integration_tests --cov --cov-append --cov-report=term --cov-fail-under=90
 
 # Schemathesis over the OpenAPI document against the embedded stack, every check on (fuzz/test_schemathesis.py).

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 
 from lambdas.catalog import PROTECTED, USER_POOL
 from lambdas.shared import pagination
-from lambdas.shared.api import lambda_handler_for, resolver
+from lambdas.shared.api import ERROR_SCHEMA_REF, lambda_handler_for, resolver
 from lambdas.shared.caller import current_caller
-from lambdas.shared.errors import DomainError, FieldError, Forbidden, NotFound, UnsupportedMediaType
+from lambdas.shared.errors import INVALID_REQUEST, DomainError, FieldError, Forbidden, NotFound, UnsupportedMediaType
 from lambdas.users import rules, store
 from lambdas.users.form import FILE_FIELD, read_form
 from lambdas.users.models import NewUser, User
@@ -33,26 +33,9 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 IMAGE_FORMATS = "a PNG, JPEG, GIF or WebP image"
 
-_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["message", "requestId"],
-    "properties": {
-        "message": {"type": "string"},
-        "requestId": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-    },
-}
-
 
 def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}}
 
 
 _NEW_USER_FORM = {
@@ -122,7 +105,7 @@ def create_user() -> Response[User]:
     elif not form.avatar:
         errors.append(FieldError(f"body.{FILE_FIELD}", "must not be empty"))
     if errors:
-        raise DomainError("Invalid request", tuple(errors))
+        raise DomainError(INVALID_REQUEST, tuple(errors))
     assert form.avatar is not None
     image = rules.sniff_image(form.avatar)
     if image is None:

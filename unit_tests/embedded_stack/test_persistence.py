@@ -46,7 +46,9 @@ def test_a_restored_state_has_the_users_records_objects_and_ids_of_the_saved_one
     signing_key.install(key)
     before = provision()
     sign_up(before.user_pool_client_id, "ada@example.com")
-    tenant = create_tenant(NewTenant(name="Acme", website="acme.example", contactEmail="ops@acme.example"))
+    tenant = create_tenant(
+        NewTenant(name="Acme", website="acme.example", contactEmail="ops@acme.example"), owner="ada-sub"
+    )
     client("s3").create_bucket(Bucket="kept-objects")
     client("s3").put_object(Bucket="kept-objects", Key="a/b.txt", Body=b"body bytes")
     saved = persistence.dumps(persistence.capture(key))

@@ -362,7 +362,7 @@ def test_a_rotated_refresh_token_is_passed_on(cognito_stub: Stubber) -> None:
     }
 
 
-@pytest.mark.parametrize("token", ["not-a-refresh-token", str(uuid.uuid4())])
+@pytest.mark.parametrize("token", ["not-a-refresh-token", str(uuid.uuid4())], ids=["malformed", "unknown"])
 def test_a_bad_refresh_token_is_401(aws: Provisioned, token: str) -> None:
     result = call("POST", "/auth/refresh", {"refreshToken": token})
 

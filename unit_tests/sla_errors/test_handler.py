@@ -339,7 +339,9 @@ def test_the_function_calls_only_what_its_role_allows(aws: Provisioned, dynamodb
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("POST", "/sla-errors"), ("GET", "/sla-errors"), ("GET", f"/sla-errors/{uuid.uuid4()}")]
+    ("method", "path"),
+    [("POST", "/sla-errors"), ("GET", "/sla-errors"), ("GET", f"/sla-errors/{uuid.uuid4()}")],
+    ids=["create", "list", "read"],
 )
 def test_without_authorizer_claims_every_route_is_401(aws: Provisioned, method: str, path: str) -> None:
     result = call(method, path, breach() if method == "POST" else None, claims={})

@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import statistics
-import time
 import tracemalloc
 import uuid
 from collections.abc import Callable
@@ -27,6 +26,8 @@ from typing import Any
 
 import requests
 
+from bench.common import per_call_seconds
+from bench.common import row as common_row
 from embedded_stack.events import lambda_context, proxy_event
 from embedded_stack.stack import EmbeddedStack, StackSettings
 from lambdas import catalog
@@ -35,27 +36,6 @@ from unit_tests.users import images
 ROUNDS = 5
 CALLS_PER_ROUND = 8
 MIB = 1024 * 1024
-
-
-def _seconds_per_call(action: Callable[[], Any], calls: int) -> float:
-    started = time.perf_counter()
-    for _ in range(calls):
-        action()
-    return (time.perf_counter() - started) / calls
-
-
-def _row(name: str, candidate: list[float], baseline: list[float], unit: str, note: str) -> dict[str, Any]:
-    ratios = [c / b for c, b in zip(candidate, baseline, strict=True)]
-    return {
-        "name": name,
-        "candidate": statistics.median(candidate),
-        "baseline": statistics.median(baseline),
-        "unit": unit,
-        "ratio": statistics.median(candidate) / statistics.median(baseline),
-        "min": min(ratios),
-        "max": max(ratios),
-        "note": note,
-    }
 
 
 def _peak_bytes(action: Callable[[], Any]) -> int:
@@ -119,9 +99,9 @@ def _create_over_http(stack: EmbeddedStack) -> dict[str, Any]:
     create(), bare()  # warm: imports, connections
     candidate, baseline = [], []
     for _ in range(ROUNDS):
-        candidate.append(_seconds_per_call(create, CALLS_PER_ROUND))
-        baseline.append(_seconds_per_call(bare, CALLS_PER_ROUND))
-    return _row(
+        candidate.append(per_call_seconds(create, CALLS_PER_ROUND))
+        baseline.append(per_call_seconds(bare, CALLS_PER_ROUND))
+    return common_row(
         "user_create_1mib",
         candidate,
         baseline,
@@ -166,7 +146,7 @@ def _peak_memory(stack: EmbeddedStack) -> dict[str, Any]:
         handler_peaks.append(handler_call())
         bare_peaks.append(bare_put())
     size = [float(len(avatar))] * len(handler_peaks)
-    row = _row(
+    row = common_row(
         "user_create_peak_memory_4mib",
         [float(peak) for peak in handler_peaks],
         size,

@@ -62,10 +62,10 @@ test: lint
 	$(PY) -m pytest unit_tests -n auto --dist loadfile --cov --cov-report= --cov-fail-under=0
 	$(PY) -m pytest integration_tests --cov --cov-append --cov-report=term --cov-fail-under=90
 
-# Schemathesis over the OpenAPI document against the embedded stack, every check on (fuzz/test_schemathesis.py).
+# Schemathesis over the OpenAPI document with a larger budget than `make test` gives it (25 examples per operation).
 FUZZ_EXAMPLES ?= 200
 fuzz: install
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest fuzz -p no:randomly
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest integration_tests/test_openapi_fuzz.py
 
 # Every bench/<topic>.py, one table, bench/results/latest.json (docs/benchmarks.md). Not part of `make test`.
 bench: install

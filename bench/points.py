@@ -7,8 +7,8 @@ min-max over the rounds. `points_spend_items_read` counts the DynamoDB items eac
 Query and GetItem calls return): the cost that must not grow with history.
 
 Where: the points function's Lambda handler, called in-process with the events API Gateway sends, against moto's
-in-memory DynamoDB (`mock_aws`). moto copies a whole table in each TransactWriteItems unless the embedded stack's
-moto patches are installed (embedded_stack.moto_patches, when present): that copy is moto's, not the ledger's.
+in-memory DynamoDB (`mock_aws`), with the embedded stack's moto patches installed (moto would otherwise copy the
+whole table in each TransactWriteItems: a cost of moto's, not of the ledger's).
 
 `python -m bench.points` prints the rows as JSON.
 """
@@ -18,14 +18,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import statistics
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-ROUNDS = 7
+from bench.common import interleaved, per_call_seconds, row
+
 CALLS = 20
 SHORT, LONG = 10, 10_000
 PAYERS = ("DANNON", "UNILEVER", "MILLER COORS")
@@ -42,15 +41,11 @@ def _moto() -> Iterator[None]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     from moto import mock_aws
 
+    from embedded_stack import moto_patches
     from embedded_stack.provision import provision
     from lambdas.shared.aws import client
 
-    try:
-        from embedded_stack import moto_patches  # type: ignore[attr-defined]
-
-        moto_patches.install()
-    except ImportError:  # without the patches every transaction copies the table: both ledgers pay it alike
-        pass
+    moto_patches.install()  # as the embedded stack runs moto: without, every transaction copies the whole table
     with mock_aws():
         client.cache_clear()
         os.environ |= provision().environment()
@@ -131,28 +126,6 @@ def _request(user: str, method: str, path: str, body: Any = None) -> Callable[[]
     return call
 
 
-def _seconds(action: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    for _ in range(CALLS):
-        action()
-    return (time.perf_counter() - started) / CALLS
-
-
-def _row(name: str, unit: str, candidate: list[float], baseline: list[float], note: str) -> dict[str, Any]:
-    ratios = [c / b for c, b in zip(candidate, baseline, strict=True)]
-    median_candidate, median_baseline = statistics.median(candidate), statistics.median(baseline)
-    return {
-        "name": name,
-        "candidate": median_candidate,
-        "baseline": median_baseline,
-        "unit": unit,
-        "ratio": median_candidate / median_baseline,
-        "min": min(ratios),
-        "max": max(ratios),
-        "note": note,
-    }
-
-
 def run() -> list[dict[str, Any]]:
     logging.getLogger().setLevel(logging.WARNING)
     with _moto():
@@ -171,29 +144,30 @@ def run() -> list[dict[str, Any]]:
         def count(parsed: dict[str, Any], **_: Any) -> None:
             items_read[0] += len(parsed.get("Items", ())) + ("Item" in parsed)
 
+        def items_per_spend(spend: Callable[[], Any]) -> Callable[[], float]:
+            def one() -> float:
+                before = items_read[0]
+                spend()
+                return items_read[0] - before
+
+            return one
+
         client("dynamodb").meta.events.register("after-call.dynamodb.*", count)
-
-        def items_per_spend(spend: Callable[[], Any]) -> float:
-            before = items_read[0]
-            spend()
-            return items_read[0] - before
-
         balance = {user: _request(user, "GET", "/points/balance") for user in (short, long)}
         spend = {user: _request(user, "POST", "/points/spend", {"points": 1}) for user in (short, long)}
-        samples: dict[str, list[float]] = {name: [] for name in ("bl", "bs", "sl", "ss", "il", "is")}
-        for _ in range(ROUNDS):
-            samples["bl"].append(_seconds(balance[long]))
-            samples["bs"].append(_seconds(balance[short]))
-            samples["sl"].append(_seconds(spend[long]))
-            samples["ss"].append(_seconds(spend[short]))
-            samples["il"].append(items_per_spend(spend[long]))
-            samples["is"].append(items_per_spend(spend[short]))
+        balances = interleaved(
+            lambda: per_call_seconds(balance[long], CALLS), lambda: per_call_seconds(balance[short], CALLS)
+        )
+        spends = interleaved(
+            lambda: per_call_seconds(spend[long], CALLS), lambda: per_call_seconds(spend[short], CALLS)
+        )
+        reads = interleaved(items_per_spend(spend[long]), items_per_spend(spend[short]))
         client("dynamodb").meta.events.unregister("after-call.dynamodb.*", count)
-    where = f"in-process handler, moto mock_aws; {LONG} vs {SHORT} transactions, {ROUNDS} interleaved rounds"
+    where = f"in-process handler, moto mock_aws; {LONG} vs {SHORT} transactions, interleaved rounds"
     return [
-        _row("points_balance", "s/request", samples["bl"], samples["bs"], f"GET /points/balance; {where}"),
-        _row("points_spend", "s/request", samples["sl"], samples["ss"], f"POST /points/spend of 1 point; {where}"),
-        _row("points_spend_items_read", "items/spend", samples["il"], samples["is"], f"DynamoDB items read; {where}"),
+        row("points_balance", *balances, "s/request", f"GET /points/balance; {where}"),
+        row("points_spend", *spends, "s/request", f"POST /points/spend of 1 point; {where}"),
+        row("points_spend_items_read", *reads, "items/spend", f"DynamoDB items read per spend; {where}"),
     ]
 
 

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import _thread
 import copyreg
+import ctypes
+import ctypes.util
 import io
 import logging
 import os
 import pickle
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -39,6 +42,7 @@ from moto.backends import get_backend
 from embedded_stack import signing_key
 
 log = logging.getLogger("embedded_stack.persistence")
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if sys.platform == "linux" else None
 
 SERVICES = ("dynamodb", "s3", "cognito-idp")
 STATE_FILE = "state.pickle"
@@ -73,7 +77,8 @@ class _StatePickler(pickle.Pickler):
     dispatch_table[jwk.RSAKey] = _rsa_key
 
 
-def dumps(state: State) -> bytes:
+def dumps(state: State) -> memoryview:
+    """The pickle of `state`, as a view of its buffer: a copy of a snapshot would double its peak memory."""
     buffer = io.BytesIO()
     _StatePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
         {
@@ -83,10 +88,10 @@ def dumps(state: State) -> bytes:
             "backends": state.backends,
         }
     )
-    return buffer.getvalue()
+    return buffer.getbuffer()
 
 
-def loads(data: bytes) -> State | None:
+def loads(data: bytes | memoryview) -> State | None:
     """The state in `data`; None when it was written by another moto version or format."""
     saved = pickle.loads(data)
     if saved.get("format") != _FORMAT or saved.get("moto") != moto.__version__:
@@ -117,7 +122,7 @@ def restore(state: State) -> None:
                         backend_dict.bucket_accounts[name] = (region, account_id)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes | memoryview) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -129,6 +134,17 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _return_freed_memory() -> None:
+    """Gives the memory a snapshot used (its pickle, the pickler's memo of every object) back to the system.
+
+    glibc's malloc keeps freed heap memory for reuse, and raises its mmap threshold after large blocks are freed,
+    so each snapshot would leave the stack's RSS at its peak: a cost that grows with the data, snapshot after
+    snapshot (bench/moto_flat.py measures it). Elsewhere than glibc there is nothing to call.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def load(directory: Path) -> State | None:
@@ -190,6 +206,8 @@ class Snapshots:
             with self._locked():
                 data = dumps(capture(self._key))
             write_atomically(self.path, data)
+            del data
+            _return_freed_memory()
 
     def _run(self) -> None:
         while not self._stopping.is_set():

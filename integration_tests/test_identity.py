@@ -134,10 +134,10 @@ def test_an_invalid_login_is_400(api: Api, body: dict[str, str]) -> None:
 # ---------------------------------------------------------------------------------------------- confirm errors
 
 
-def test_confirming_an_unknown_email_is_400_on_the_code(api: Api) -> None:
+def test_confirming_an_unknown_email_is_403_on_the_code(api: Api) -> None:
     response = api.post("/auth/confirm", json={"email": f"nobody-{uuid.uuid4().hex}@example.com", "code": "123456"})
 
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert [error["field"] for error in response.json()["errors"]] == ["body.code"]
 
 

@@ -16,7 +16,13 @@ def operations() -> dict[str, dict]:
 def test_no_operation_documents_powertools_422() -> None:
     text = json.dumps(document())
 
-    assert '"422"' not in text and "HTTPValidationError" not in text
+    assert "HTTPValidationError" not in text
+    assert {name for name, op in operations().items() if "422" in op["responses"]} == {
+        "POST /sla-errors",
+        "GET /sla-errors",
+        "POST /points/transactions",
+        "POST /points/spend",
+    }
     assert set(document()["components"]["schemas"]) >= {"Error", "Tenant", "TenantPage"}
 
 
@@ -28,6 +34,33 @@ def test_every_error_answer_uses_the_one_error_schema() -> None:
                     name,
                     status,
                 )
+
+
+def test_no_content_answers_document_no_body() -> None:
+    no_content = {name: op["responses"]["204"] for name, op in operations().items() if "204" in op["responses"]}
+
+    assert set(no_content) >= {"DELETE /points", "DELETE /users/{id}"}
+    assert all("content" not in answer for answer in no_content.values())
+
+
+def test_points_bounds_are_json_schema_keywords() -> None:
+    schemas = document()["components"]["schemas"]
+
+    assert schemas["NewTransaction"]["properties"]["points"] | {"description": ""} == {
+        "description": "",
+        "title": "Points",
+        "type": "integer",
+        "minimum": -1_000_000_000,
+        "maximum": 1_000_000_000,
+        "not": {"const": 0},
+    }
+    assert schemas["Spend"]["properties"]["points"] | {"description": ""} == {
+        "description": "",
+        "title": "Points",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1_000_000_000,
+    }
 
 
 def test_each_operation_documents_the_errors_it_can_answer() -> None:

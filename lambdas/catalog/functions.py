@@ -14,12 +14,16 @@ from lambdas.catalog.resources import (
     USERS_TABLE,
 )
 
+# lambdas.shared.email_address imports email-validator at the first address it checks, off the cold start.
+EMAIL_CHECK = ("email_validator",)
+
 TENANTS = Function(
     name="tenants",
     description="Tenant accounts: create, read and list.",
     # A create is one TransactWriteItems of two conditional puts; IAM authorises each put as PutItem. Lists Query
     # the table's indexes.
     tables=(TableAccess(TENANTS_TABLE, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")),),
+    lazy_imports=EMAIL_CHECK,
 )
 
 IDENTITY = Function(
@@ -29,6 +33,7 @@ IDENTITY = Function(
     # authorised by the app client id, not by IAM, so no IAM action would change what this function can do. It
     # needs the app client id in its environment (USER_POOL.client_id_env_var).
     user_pool_actions=(),
+    lazy_imports=EMAIL_CHECK,
 )
 
 SLA_ERRORS = Function(
@@ -75,6 +80,7 @@ USERS = Function(
             key_prefixes=(AVATARS_PREFIX, AVATARS_PENDING_PREFIX),
         ),
     ),
+    lazy_imports=EMAIL_CHECK,
 )
 
 POINTS = Function(

@@ -1,6 +1,7 @@
 """What each Cognito error means for the caller of an identity route, as one of our domain errors.
 
-Rules: a wrong password and an unknown user get the same 401, so the API does not tell who has an account;
+Rules: a wrong password and an unknown user get the same 401, so the API does not tell who has an account; a
+confirmation code that confirms nothing is a 403 (the request is well formed: its code is refused);
 throttling is a 429 the caller may retry; a mistake in the request is a 400 naming the field. Cognito's own
 messages are never passed on: some name what was sent (a token, a username). An error not listed here is a fault
 of ours or of the pool's configuration (e.g. a disabled auth flow), and answers 500.
@@ -11,7 +12,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lambdas.shared.errors import Conflict, DomainError, Forbidden, InvalidInput, TooManyRequests, Unauthorized
+from lambdas.shared.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    TooManyRequests,
+    Unauthorized,
+)
 
 Operation = Literal["sign_up", "confirm", "login", "refresh"]
 
@@ -21,6 +30,7 @@ NOT_CONFIRMED = "The email address is not confirmed yet: confirm it with the cod
 RESET_REQUIRED = "A password reset is required before logging in"
 TOO_MANY = "Too many requests: wait a little and try again"
 WRONG_CODE = "does not match a pending sign-up of this email address, or has expired"
+CODE_REFUSED = "The code confirms no sign-up: check it, or sign up again for a new one."
 ALREADY_REGISTERED = "An account with this email address already exists: log in, or sign up with another address."
 
 _THROTTLED = {"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"}
@@ -75,7 +85,7 @@ _CONFIRM_REFUSALS = (
 def _confirm_error(code: str, message: str) -> DomainError | None:
     # Another NotAuthorizedException (e.g. a secret hash the client needs) is our configuration's fault.
     if code in _CONFIRM_REFUSALS or (code == "NotAuthorizedException" and "CONFIRMED" in message):
-        return InvalidInput("body.code", WRONG_CODE)
+        return Forbidden(CODE_REFUSED, (FieldError("body.code", WRONG_CODE),))
     return None
 
 

@@ -33,7 +33,15 @@ def sign_up(request: SignUp) -> Response[SignedUp]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=signed_up.to_json())
 
 
-@app.post("/auth/confirm", security=PUBLIC, tags=["auth"], summary="Confirm a sign-up with the emailed code")
+@app.post(
+    "/auth/confirm",
+    security=PUBLIC,
+    tags=["auth"],
+    summary="Confirm a sign-up with the emailed code",
+    responses=responses(
+        200, "Confirmed", {403: "The code does not match a pending sign-up of this address, or has expired"}
+    ),
+)
 def confirm(request: Confirm) -> dict[str, str]:
     cognito.confirm(request)
     return {"message": "Confirmed"}

@@ -1,17 +1,25 @@
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from lambdas.catalog import USER_POOL
 from lambdas.identity.password_policy import MAX_LENGTH, broken_rules, policy_pattern
-from lambdas.shared.models import RequestModel, ResponseModel, no_control_characters
+from lambdas.shared.email_address import EmailAddress
+from lambdas.shared.models import WHITE_SPACE, RequestModel, ResponseModel, one_line, trimmed
 
 
 def _lower(email: str) -> str:
     # Users type their address in any case; Cognito's username lookup may be case-sensitive, so one spelling is used.
     return email.lower()
+
+
+def _no_white_space(code: str) -> str:
+    if re.search(f"[{WHITE_SPACE}]", code):
+        raise ValueError("must not contain spaces")
+    return code
 
 
 def _meets_policy(password: str) -> str:
@@ -21,7 +29,7 @@ def _meets_policy(password: str) -> str:
     return password
 
 
-Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(_lower)]
+Email = Annotated[EmailAddress, Field(max_length=254), AfterValidator(_lower)]
 # Secrets are taken exactly as typed: RequestModel's whitespace trimming is turned off for them.
 Secret = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1)]
 # The policy is documented as a pattern (for generated clients) and checked by `_meets_policy`, which names each
@@ -45,13 +53,18 @@ NewPassword = Annotated[
 class SignUp(RequestModel):
     email: Email
     password: NewPassword
-    name: Annotated[str, Field(min_length=1, max_length=256), AfterValidator(no_control_characters)]
+    name: one_line(256)  # type: ignore[valid-type]
 
 
 class Confirm(RequestModel):
     email: Email
-    # Cognito's pattern for a confirmation code; its length depends on the pool's message settings.
-    code: Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^\S+$")]
+    # Cognito's pattern for a confirmation code is "no whitespace"; its length depends on the pool's settings.
+    code: Annotated[
+        str,
+        Field(min_length=1, max_length=2048),
+        AfterValidator(_no_white_space),
+        Field(json_schema_extra={"pattern": trimmed(f"[^{WHITE_SPACE}]+")}),
+    ]
 
 
 class Login(RequestModel):

@@ -8,6 +8,9 @@ the errors it can answer, besides those its route declares (`lambdas.shared.api.
 - with parameters or a body: 400; with a body: 413 (over API Gateway's 10 MB) and 415 (another media type);
 - protected (`security`): 401 (no valid ID token: API Gateway's authorizer answers);
 - with path parameters: 404 (no such item, or not the caller's).
+
+A 204 has no body, where Powertools documents a JSON `null`; an optional parameter is a string (or integer) that
+may be left out, where Powertools documents `anyOf: [string, null]`.
 """
 
 from __future__ import annotations
@@ -76,10 +79,25 @@ def truthful(document: dict[str, Any]) -> dict[str, Any]:
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             answers = operation.setdefault("responses", {})
-            answers.pop("422", None)
+            if "HTTPValidationError" in json.dumps(answers.get("422", {})):
+                del answers["422"]
+            for parameter in operation.get("parameters", []):
+                parameter["schema"] = _never_null(parameter["schema"])
+            if "204" in answers:  # Powertools gives "No Content" the JSON body `null`; the API sends no body
+                answers["204"].pop("content", None)
             for status in _errors_of(operation):
                 answers.setdefault(str(status), _error(ERRORS[status]))
     return document
+
+
+def _never_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional parameter is absent, never null: `str | None` is documented as the string alone."""
+    choices = schema.get("anyOf", [])
+    if len(choices) == 2 and {"type": "null"} in choices:
+        (value,) = (choice for choice in choices if choice != {"type": "null"})
+        rest = {key: item for key, item in schema.items() if key != "anyOf"}
+        return {**value, **rest}
+    return schema
 
 
 def _errors_of(operation: dict[str, Any]) -> list[int]:

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from lambdas.catalog import PROTECTED
 from lambdas.points import idempotency, store
 from lambdas.points.models import HistoryPage, NewTransaction, PayerPoints, Spend, Transaction
-from lambdas.shared.api import lambda_handler_for, resolver
+from lambdas.shared.api import lambda_handler_for, resolver, responses
 from lambdas.shared.caller import current_caller
 from lambdas.sla_errors.rules import Window, decode_cursor, encode_cursor
 
@@ -33,11 +33,25 @@ IdempotencyKey = Annotated[
         alias=idempotency.HEADER,
         description="1 to 255 printable ASCII characters, e.g. a UUID: a retry with the same key and body answers "
         "as the first request did, without applying it twice. Kept 24 hours.",
+        json_schema_extra={"pattern": f"^[!-~]{{1,{idempotency.MAX_KEY}}}$"},
     ),
 ]
 
 
-@app.post("/points/transactions", security=PROTECTED, status_code=201, tags=["points"], summary="Record a transaction")
+_RETRIES = {
+    409: "The points are not there (a payer would go below zero), or a request with this Idempotency-Key is running",
+    422: "This Idempotency-Key was used for a different request",
+}
+
+
+@app.post(
+    "/points/transactions",
+    security=PROTECTED,
+    status_code=201,
+    tags=["points"],
+    summary="Record a transaction",
+    responses=responses(201, "The stored transaction", _RETRIES),
+)
 def add_transaction(new: NewTransaction, idempotency_key: IdempotencyKey = None) -> Response[Transaction]:
     caller = current_caller(app)
     transaction = idempotency.once(
@@ -57,7 +71,13 @@ def get_balance() -> dict[str, int]:
     return store.balances(current_caller(app).sub)
 
 
-@app.post("/points/spend", security=PROTECTED, tags=["points"], summary="Spend points, oldest first")
+@app.post(
+    "/points/spend",
+    security=PROTECTED,
+    tags=["points"],
+    summary="Spend points, oldest first",
+    responses=responses(200, "What was taken from each payer, in the order taken", _RETRIES),
+)
 def spend(request: Spend, idempotency_key: IdempotencyKey = None) -> list[PayerPoints]:
     caller = current_caller(app)
     spent = idempotency.once(

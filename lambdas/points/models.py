@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from lambdas.points.rules import MAX_PAYER, MAX_POINTS, check_timestamp
-from lambdas.shared.models import RequestModel, ResponseModel, no_control_characters
-from lambdas.sla_errors.rules import parse_timestamp
+from lambdas.points.rules import MAX_PAYER, MAX_POINTS
+from lambdas.shared.models import RequestModel, ResponseModel, one_line
+from lambdas.sla_errors.models import Timestamp
 
 
 def _json_integer(value: object) -> object:
@@ -31,19 +30,28 @@ def _positive(value: int) -> int:
     return value
 
 
-Points = Annotated[int, BeforeValidator(_json_integer), Field(ge=-MAX_POINTS, le=MAX_POINTS)]
-Payer = Annotated[str, Field(min_length=1, max_length=MAX_PAYER), AfterValidator(no_control_characters)]
-Timestamp = Annotated[datetime, BeforeValidator(parse_timestamp), AfterValidator(check_timestamp)]
+# The bounds are checked by `_json_integer` and the others, which name the rule broken; the schema states them for
+# generated clients.
+Points = Annotated[int, BeforeValidator(_json_integer), Field(json_schema_extra={"maximum": MAX_POINTS})]
+Payer = one_line(MAX_PAYER)
 
 
 class NewTransaction(RequestModel):
     payer: Payer
-    points: Annotated[Points, AfterValidator(_not_zero)] = Field(description="Non-zero; negative takes points back")
-    timestamp: Timestamp = Field(description="ISO-8601 date-time with a time zone, e.g. 2020-11-02T14:00:00Z")
+    points: Annotated[
+        Points,
+        AfterValidator(_not_zero),
+        Field(json_schema_extra={"minimum": -MAX_POINTS, "not": {"const": 0}}),
+    ] = Field(description='A non-zero JSON integer (5, not 5.0 or "5"); a negative one takes points back')
+    timestamp: Timestamp = Field(description="RFC 3339 date-time, e.g. 2020-11-02T14:00:00Z")
 
 
 class Spend(RequestModel):
-    points: Annotated[Points, AfterValidator(_positive), Field(gt=0)]
+    points: Annotated[
+        Points,
+        AfterValidator(_positive),
+        Field(json_schema_extra={"minimum": 1}, description='A positive JSON integer (5, not 5.0 or "5")'),
+    ]
 
 
 class Transaction(ResponseModel):

@@ -15,15 +15,12 @@ import hashlib
 import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lambdas.sla_errors.rules import sort_key
 
 MAX_POINTS = 1_000_000_000
 MAX_PAYER = 100
-# Transactions dated outside these are refused: a typo (year 20200) or a zero date, not a real transaction.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -56,12 +53,6 @@ class Take:
 def payer_key(payer: str) -> str:
     """A fixed-length, separator-free stand-in for a payer's name in a key (names may contain `#`)."""
     return hashlib.sha256(payer.encode("utf-8")).hexdigest()[:32]
-
-
-def check_timestamp(moment: datetime) -> datetime:
-    if not EARLIEST <= moment < LATEST:
-        raise ValueError("must be between 1970-01-01T00:00:00Z and 2100-01-01T00:00:00Z")
-    return moment
 
 
 def oldest_first(*streams: Iterable[Lot]) -> Iterator[Lot]:

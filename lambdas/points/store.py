@@ -48,11 +48,11 @@ from typing import Any
 from uuid import uuid4
 
 from aws_lambda_powertools import Logger
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from lambdas.catalog import POINTS_TABLE
 from lambdas.points import rules
 from lambdas.points.models import HistoryEntry, NewTransaction, PayerPoints, Transaction
+from lambdas.shared import attribute_values
 from lambdas.shared.aws import client, table_name
 from lambdas.shared.errors import Conflict, TooManyRequests
 from lambdas.sla_errors.rules import format_timestamp, sort_key
@@ -67,9 +67,7 @@ MAX_TRANSACTION_ITEMS = 100
 FIRST_LOT_PAGE = 10  # per payer: most spends take a lot or two of each payer
 LOT_PAGE = 100
 BATCH_WRITE = 25
-_serializer = TypeSerializer()
 logger = Logger()
-_deserializer = TypeDeserializer()
 
 
 def interleave(stage: str) -> None:
@@ -517,8 +515,8 @@ def _key(user: str, sk: str) -> dict[str, Any]:
 
 
 def _item(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
+    return attribute_values.to_item(values)
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return attribute_values.from_item(item)

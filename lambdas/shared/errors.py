@@ -12,6 +12,7 @@ from http import HTTPStatus
 
 INVALID_REQUEST = "The request is invalid: see errors for each field at fault."
 CONFLICT = "The request conflicts with what already exists: see errors."
+UNPROCESSABLE = "The request is well formed, but a rule refuses it: see errors."
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,16 @@ class Conflict(DomainError):
 
     def __init__(self, field: str, field_message: str, message: str = CONFLICT) -> None:
         super().__init__(message, (FieldError(field, field_message),))
+
+
+class Unprocessable(DomainError):
+    """422: a request its schema admits, refused by a rule no schema can state (a time that is still to come, an
+    end before its start); `field` and `field_message` say which field and why."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+    def __init__(self, field: str, field_message: str) -> None:
+        super().__init__(UNPROCESSABLE, (FieldError(field, field_message),))
 
 
 class TooManyRequests(DomainError):

@@ -1,16 +1,61 @@
+"""The request and response models' base classes, and the text rules they share, stated as JSON Schema patterns.
+
+Each rule is checked by a validator that names what is wrong, and documented as a pattern so that a client generated
+from the OpenAPI document sends what is accepted. A pattern describes the value as sent, before the models trim it:
+the whitespace they trim (Unicode's White_Space, what pydantic strips) is spelled out so that Python's, ECMAScript's
+and Rust's regex engines all read the patterns alike.
+"""
+
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from annotated_types import MaxLen
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
+
+WHITE_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# C0 and C1 controls and the line and paragraph separators: what one-line text (a name) must not hold.
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+# In multi-line text (a message), tab, line feed and carriage return are allowed.
+_CONTROL_BUT_NEWLINES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_HAS_CONTROL = re.compile(f"[{_CONTROL}]")
+_HAS_CONTROL_BUT_NEWLINES = re.compile(f"[{_CONTROL_BUT_NEWLINES}]")
+
+
+def trimmed(core: str) -> str:
+    """The pattern of a value that is `core` once the whitespace around it is trimmed."""
+    return f"^[{WHITE_SPACE}]*{core}[{WHITE_SPACE}]*$"
+
+
+ONE_LINE_PATTERN = trimmed(f"[^{WHITE_SPACE}{_CONTROL}](?:[^{_CONTROL}]*[^{WHITE_SPACE}{_CONTROL}])?")
+OPTIONAL_ONE_LINE_PATTERN = trimmed(f"(?:[^{WHITE_SPACE}{_CONTROL}](?:[^{_CONTROL}]*[^{WHITE_SPACE}{_CONTROL}])?)?")
+MULTI_LINE_PATTERN = trimmed(f"[^{_CONTROL_BUT_NEWLINES}]*")
 
 
 def no_control_characters(value: str) -> str:
-    """A pydantic validator for one-line text (names, file names): no control or other unprintable character."""
-    if any(not character.isprintable() for character in value):
-        raise ValueError("must not contain control characters")
+    """A pydantic validator for one-line text (names, file names): no control character and no line break."""
+    if _HAS_CONTROL.search(value):
+        raise ValueError("must not contain control characters or line breaks")
     return value
+
+
+def no_control_characters_but_newlines(value: str | None) -> str | None:
+    if value and _HAS_CONTROL_BUT_NEWLINES.search(value):
+        raise ValueError("must not contain control characters other than newlines and tabs")
+    return value
+
+
+def one_line(max_length: int) -> Any:
+    """A required one-line text of 1 to `max_length` characters once trimmed."""
+    return Annotated[
+        str,
+        Field(min_length=1, max_length=max_length),
+        AfterValidator(no_control_characters),
+        Field(json_schema_extra={"pattern": ONE_LINE_PATTERN}),
+    ]
 
 
 def _is_unicode(value: str) -> bool:
@@ -21,19 +66,36 @@ def _is_unicode(value: str) -> bool:
     return True
 
 
-class RequestModel(BaseModel):
-    """A JSON request body: camelCase fields, unknown fields are an error, strings are trimmed."""
+class FormModel(BaseModel):
+    """Request fields: unknown fields are an error, strings are trimmed, and a length limit counts the characters
+    as sent (as the document's `maxLength` does), not what is left once trimmed."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, alias_generator=to_camel)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _valid_unicode(cls, value: Any) -> Any:
+    def _as_sent(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
         # JSON may escape a lone surrogate (`"\ud800"`): Python keeps it, and Cognito, DynamoDB and every UTF-8
         # encoder refuse it later (a password with one could be set but never typed at login).
-        if isinstance(value, str) and not _is_unicode(value):
+        if not _is_unicode(value):
             raise ValueError("must not contain unpaired surrogates (it is not valid Unicode)")
+        limit = _max_length(cls.model_fields[info.field_name]) if info.field_name else None
+        if limit is not None and len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters long")
         return value
+
+
+def _max_length(field: FieldInfo) -> int | None:
+    limits = [item.max_length for item in field.metadata if isinstance(item, MaxLen)]
+    return min(limits) if limits else None
+
+
+class RequestModel(FormModel):
+    """A JSON request body: camelCase fields, and FormModel's rules."""
+
+    model_config = ConfigDict(alias_generator=to_camel)
 
 
 class ResponseModel(BaseModel):

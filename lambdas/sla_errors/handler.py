@@ -22,11 +22,20 @@ lambda_handler = lambda_handler_for(app, logger)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-_TIME_HELP = "ISO-8601 date-time with a time zone, e.g. 2024-05-01T06:00:00Z; inclusive"
+_TIME_HELP = "RFC 3339 date-time, e.g. 2024-05-01T06:00:00Z; inclusive"
+_TIME_SCHEMA = {"format": "date-time", "pattern": rules.TIMESTAMP_PATTERN}
 
 
 # 200, not 201: the API contract fixes it.
-@app.post("/sla-errors", security=PROTECTED, tags=["sla-errors"], summary="Record a file SLA breach")
+@app.post(
+    "/sla-errors",
+    security=PROTECTED,
+    tags=["sla-errors"],
+    summary="Record a file SLA breach",
+    responses=responses(
+        200, "The record", {422: "expectedAt or receivedAt is in the future, or receivedAt is before expectedAt"}
+    ),
+)
 def record_sla_error(new: NewSlaError) -> SlaError:
     caller = current_caller(app)
     sla_error = store.record(new, reporter=caller.sub, now=datetime.now(UTC))
@@ -34,13 +43,24 @@ def record_sla_error(new: NewSlaError) -> SlaError:
     return sla_error
 
 
-@app.get("/sla-errors", security=PROTECTED, tags=["sla-errors"], summary="List file SLA breaches, newest first")
+@app.get(
+    "/sla-errors",
+    security=PROTECTED,
+    tags=["sla-errors"],
+    summary="List file SLA breaches, newest first",
+    responses=responses(200, "A page of records", {422: "to is before from"}),
+)
 def list_sla_errors(
     file_name: Annotated[
         str | None, Query(alias="fileName", min_length=1, max_length=MAX_FILE_NAME, description="Exact file name")
     ] = None,
-    from_: Annotated[str | None, Query(alias="from", description=f"Earliest expectedAt: {_TIME_HELP}")] = None,
-    to: Annotated[str | None, Query(description=f"Latest expectedAt: {_TIME_HELP}")] = None,
+    from_: Annotated[
+        str | None,
+        Query(alias="from", description=f"Earliest expectedAt: {_TIME_HELP}", json_schema_extra=_TIME_SCHEMA),
+    ] = None,
+    to: Annotated[
+        str | None, Query(description=f"Latest expectedAt: {_TIME_HELP}", json_schema_extra=_TIME_SCHEMA)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Records per page")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
 ) -> SlaErrorPage:

@@ -5,8 +5,16 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from lambdas.shared.models import RequestModel, ResponseModel, no_control_characters
-from lambdas.sla_errors.rules import parse_timestamp
+from lambdas.shared.models import (
+    MULTI_LINE_PATTERN,
+    OPTIONAL_ONE_LINE_PATTERN,
+    RequestModel,
+    ResponseModel,
+    no_control_characters,
+    no_control_characters_but_newlines,
+    one_line,
+)
+from lambdas.sla_errors.rules import TIMESTAMP_PATTERN, parse_timestamp
 
 Severity = Literal["low", "medium", "high", "critical"]
 
@@ -19,14 +27,10 @@ def _none_if_empty(value: str | None) -> str | None:
     return value or None
 
 
-def _no_control_characters_but_newlines(value: str | None) -> str | None:
-    if value and any(not character.isprintable() and character not in "\n\r\t" for character in value):
-        raise ValueError("must not contain control characters other than newlines and tabs")
-    return value
-
-
-Timestamp = Annotated[datetime, BeforeValidator(parse_timestamp)]
-FileName = Annotated[str, Field(min_length=1, max_length=MAX_FILE_NAME), AfterValidator(no_control_characters)]
+Timestamp = Annotated[
+    datetime, BeforeValidator(parse_timestamp), Field(json_schema_extra={"pattern": TIMESTAMP_PATTERN})
+]
+FileName = one_line(MAX_FILE_NAME)
 
 
 class NewSlaError(RequestModel):
@@ -37,13 +41,15 @@ class NewSlaError(RequestModel):
     message: Annotated[
         str | None,
         Field(max_length=MAX_MESSAGE),
-        AfterValidator(_no_control_characters_but_newlines),
+        AfterValidator(no_control_characters_but_newlines),
+        Field(json_schema_extra={"pattern": MULTI_LINE_PATTERN}),
         AfterValidator(_none_if_empty),
     ] = None
     source: Annotated[
         str | None,
         Field(max_length=MAX_SOURCE),
         AfterValidator(lambda value: no_control_characters(value) if value else value),
+        Field(json_schema_extra={"pattern": OPTIONAL_ONE_LINE_PATTERN}),
         AfterValidator(_none_if_empty),
     ] = None
 

@@ -1,8 +1,9 @@
 """The rules of a file SLA breach record, and of the list's window and cursor. No AWS here.
 
-Times: a request gives ISO-8601 date-times with a time zone (``2024-05-01T06:00:00Z``, ``...+02:00``); a time
-without one is refused, since it names no instant. They are kept in UTC. Fractions of a second beyond
-microseconds (Go and .NET send up to 9 digits) are truncated.
+Times: a request gives RFC 3339 date-times (JSON Schema's `date-time`: ``2024-05-01T06:00:00Z``, ``...+02:00``),
+written in the years 2000 to 2100 (`TIMESTAMP_PATTERN` documents exactly what is accepted); a time without a zone
+is refused, since it names no instant. They are kept in UTC. Fractions of a second beyond microseconds (Go and
+.NET send up to 9 digits) are truncated.
 
 Ordering: records sort on `expectedAt` in UTC, written fixed-width so that string order is time order, followed
 by the id so that two breaches due at the same instant still have distinct, stable positions.
@@ -22,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from lambdas.shared import pagination
-from lambdas.shared.errors import InvalidInput
+from lambdas.shared.errors import InvalidInput, Unprocessable
 
 # The years a time may fall in: a breach of a file due in year 1 or 9999 is a typo, and the bounds keep every
 # stored time in the fixed-width, four-digit form the sort keys need.
@@ -31,9 +32,16 @@ LAST_YEAR = 2100
 # How far in the future a reported time may be, to allow for the reporter's clock being ahead of ours.
 CLOCK_SKEW = timedelta(minutes=5)
 
+# RFC 3339 in those years, as written (before conversion to UTC), with no leap second (Python has none).
+TIMESTAMP_PATTERN = (
+    r"^(?:20[0-9]{2}|2100)-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(?:\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+# Looser than the pattern, so that the refusal can say what is wrong; datetime then checks the ranges.
 _DATE_TIME = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<fraction>[.,]\d+)?"
-    r"(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+    r"(?P<date>(?P<year>\d{4})-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
+    r"(?P<zone>[Zz]|[+-]\d{2}:\d{2})?",
+    re.ASCII,
 )
 _SORT_KEY = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -41,27 +49,23 @@ _SORT_KEY = re.compile(
 
 
 def parse_timestamp(value: object) -> datetime:
-    """An ISO-8601 date-time with a time zone, as an aware datetime in UTC; ValueError saying why not."""
+    """An RFC 3339 date-time (`TIMESTAMP_PATTERN`), as an aware datetime in UTC; ValueError saying why not."""
     if not isinstance(value, str):
-        raise ValueError("must be a string holding an ISO-8601 date-time, such as 2024-05-01T06:00:00Z")
-    match = _DATE_TIME.match(value.strip())
+        raise ValueError("must be a string holding an RFC 3339 date-time, such as 2024-05-01T06:00:00Z")
+    match = _DATE_TIME.fullmatch(value)
     if match is None:
-        raise ValueError("must be an ISO-8601 date-time with a time zone, such as 2024-05-01T06:00:00Z")
+        raise ValueError("must be an RFC 3339 date-time with a time zone, such as 2024-05-01T06:00:00Z")
     if match["zone"] is None:
         raise ValueError("must include a time zone, such as Z or +02:00")
-    fraction = (match["fraction"] or "").replace(",", ".")[:7]
+    if not FIRST_YEAR <= int(match["year"]) <= LAST_YEAR:
+        raise ValueError(f"must be in the years {FIRST_YEAR} to {LAST_YEAR}")
+    fraction = (match["fraction"] or "")[:7]
     zone = "+00:00" if match["zone"] in ("Z", "z") else match["zone"]
     try:
         parsed = datetime.fromisoformat(f"{match['date']}T{match['time']}{fraction}{zone}")
     except ValueError as error:
         raise ValueError("is not a valid date-time (check the day, month, hour and offset)") from error
-    try:
-        moment = parsed.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before the first representable instant
-        moment = None
-    if moment is None or not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise ValueError(f"must be in the years {FIRST_YEAR} to {LAST_YEAR} (UTC)")
-    return moment
+    return parsed.astimezone(UTC)
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -89,13 +93,13 @@ def delay_minutes(expected_at: datetime, received_at: datetime | None, now: date
     describe a breach that can have happened."""
     if received_at is not None:
         if received_at < expected_at:
-            raise InvalidInput("body.receivedAt", "must not be before expectedAt")
+            raise Unprocessable("body.receivedAt", "must not be before expectedAt")
         if received_at > now + CLOCK_SKEW:
-            raise InvalidInput("body.receivedAt", "must not be in the future")
+            raise Unprocessable("body.receivedAt", "must not be in the future")
         end = received_at
     else:
         if expected_at > now + CLOCK_SKEW:
-            raise InvalidInput("body.expectedAt", "is in the future: a file that is not yet due cannot be late")
+            raise Unprocessable("body.expectedAt", "is in the future: a file that is not yet due cannot be late")
         end = now
     # Within the clock skew allowance, a file due "after now" is simply not late yet.
     return max(0, math.floor((end - expected_at).total_seconds() / 60))
@@ -111,7 +115,7 @@ class Window:
 
     def __post_init__(self) -> None:
         if self.start is not None and self.end is not None and self.end < self.start:
-            raise InvalidInput("query.to", "must not be before from")
+            raise Unprocessable("query.to", "must not be before from")
 
     def sort_key_range(self) -> tuple[str | None, str | None]:
         """Bounds of the sort key, both inclusive: every key of a record due in the window lies between them."""

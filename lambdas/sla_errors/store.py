@@ -19,9 +19,8 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from lambdas.catalog import SLA_ERRORS_TABLE
+from lambdas.shared import attribute_values
 from lambdas.shared.aws import client, table_name
 from lambdas.sla_errors import rules
 from lambdas.sla_errors.models import NewSlaError, SlaError
@@ -30,8 +29,6 @@ ALL = "all"  # the byExpectedAt partition every record is in
 BY_EXPECTED_AT = "byExpectedAt"
 BY_FILE_NAME = "byFileName"
 MAX_ID_ATTEMPTS = 3
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 _RECORD_FIELDS = frozenset(SlaError.model_fields[name].alias or name for name in SlaError.model_fields)
 
 
@@ -67,7 +64,7 @@ def record(
         try:
             dynamodb.put_item(
                 TableName=table_name(SLA_ERRORS_TABLE),
-                Item={name: _serializer.serialize(value) for name, value in item.items()},
+                Item=attribute_values.to_item(item),
                 ConditionExpression="attribute_not_exists(id)",
             )
         except dynamodb.exceptions.ConditionalCheckFailedException:
@@ -127,7 +124,7 @@ def list_page(window: rules.Window, limit: int, after: str | None = None) -> Pag
 
 
 def _record(item: dict[str, Any]) -> SlaError:
-    values = {name: _deserializer.deserialize(value) for name, value in item.items()}
+    values = attribute_values.from_item(item)
     fields = {name: value for name, value in values.items() if name in _RECORD_FIELDS}
     fields.setdefault("receivedAt", None)
     fields.setdefault("message", None)

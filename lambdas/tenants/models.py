@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, EmailStr, Field
+from pydantic import BeforeValidator, Field
 
-from lambdas.shared.models import RequestModel, ResponseModel, no_control_characters
+from lambdas.shared.email_address import EmailAddress
+from lambdas.shared.models import RequestModel, ResponseModel, one_line
 from lambdas.tenants.website import WEBSITE_PATTERN, website
 
 Plan = Literal["free", "pro", "enterprise"]
@@ -12,7 +13,7 @@ FREE: Plan = "free"
 
 
 class NewTenant(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_control_characters)]
+    name: one_line(200)  # type: ignore[valid-type]
     # The pattern is checked by `website`, after the rules it can name (a pydantic pattern says only "no match").
     website: Annotated[
         str,
@@ -23,7 +24,7 @@ class NewTenant(RequestModel):
             description="A domain name (example.com) or an http(s) URL, of which only the host is kept.",
         ),
     ]
-    contact_email: EmailStr
+    contact_email: EmailAddress
     plan: Annotated[Plan, Field(description="Only an administrator may choose a plan other than free.")] = FREE
 
 

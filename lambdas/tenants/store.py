@@ -24,10 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from lambdas.catalog import TENANTS_TABLE
-from lambdas.shared import pagination
+from lambdas.shared import attribute_values, pagination
 from lambdas.shared.aws import client, table_name
 from lambdas.shared.errors import Conflict, InvalidInput
 from lambdas.tenants.models import NewTenant, Tenant
@@ -41,8 +39,6 @@ _KEY_FREE = "attribute_not_exists(pk)"
 _SORT_KEY = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 _TENANT_FIELDS = frozenset(Tenant.model_fields[name].alias or name for name in Tenant.model_fields)
 
 
@@ -140,7 +136,7 @@ def _insert(tenant: Tenant) -> None:
 
 
 def _tenant(item: dict[str, Any]) -> Tenant:
-    values = {name: _deserializer.deserialize(value) for name, value in item.items()}
+    values = attribute_values.from_item(item)
     return Tenant.model_validate({name: value for name, value in values.items() if name in _TENANT_FIELDS})
 
 
@@ -149,4 +145,4 @@ def _key(pk: str) -> dict[str, Any]:
 
 
 def _item(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
+    return attribute_values.to_item(values)

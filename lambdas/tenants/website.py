@@ -17,13 +17,12 @@ import idna
 
 # What the OpenAPI document promises, and pydantic checks before normalise_website: a domain name in ASCII (an
 # internationalised one in its punycode form) of 2 to 6 labels of at most 42 characters (so at most 253 in all),
-# alone or as the host of an http(s) URL with an optional port below 10000 and path. Narrower than what
+# the last of 2 to 24 starting with a letter (as every top-level domain does),
+# alone, or as the host of an http(s) URL with an optional port below 10000 and path. Narrower than what
 # normalise_website accepts, so that any value a client generates from the document is a valid website.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,40}[A-Za-z0-9])?"
-WEBSITE_PATTERN = (
-    rf"^(?:[Hh][Tt][Tt][Pp][Ss]?://)?(?:{_LABEL}\.){{1,5}}[A-Za-z](?:[A-Za-z0-9-]{{0,22}}[A-Za-z0-9])?\.?"
-    r"(?::[1-9][0-9]{0,3})?(?:/[!-~]*)?$"
-)
+_DOMAIN = rf"(?:{_LABEL}\.){{1,5}}[A-Za-z][A-Za-z0-9-]{{0,22}}[A-Za-z0-9]\.?"
+WEBSITE_PATTERN = rf"^(?:{_DOMAIN}|[Hh][Tt][Tt][Pp][Ss]?://{_DOMAIN}(?::[1-9][0-9]{{0,3}})?(?:/[!-~]*)?)$"
 MAX_NAME_LENGTH = 253
 MAX_LABEL_LENGTH = 63
 _LABEL_CHARACTERS = re.compile(r"^[a-z0-9-]+$")

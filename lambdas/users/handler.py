@@ -44,10 +44,10 @@ _NEW_USER_FORM = {
         "multipart/form-data": {
             "schema": {
                 "type": "object",
+                "additionalProperties": False,
                 "required": ["name", "email", "avatar"],
                 "properties": {
-                    "name": {"type": "string", "minLength": 1, "maxLength": rules.MAX_NAME_LENGTH},
-                    "email": {"type": "string", "format": "email", "description": "Unique, in any case"},
+                    **NewUser.model_json_schema()["properties"],
                     "avatar": {
                         "type": "string",
                         "format": "binary",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-from lambdas.shared.models import no_control_characters
+from lambdas.shared.email_address import EmailAddress
+from lambdas.shared.models import FormModel, one_line
 from lambdas.users.rules import MAX_NAME_LENGTH
 
 
@@ -14,13 +15,11 @@ def _lower(value: str) -> str:
     return value.lower()
 
 
-class NewUser(BaseModel):
+class NewUser(FormModel):
     """The text fields of the form: the name trimmed, the email checked and stored lower-case."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH), AfterValidator(no_control_characters)]
-    email: Annotated[EmailStr, AfterValidator(_lower)]
+    name: one_line(MAX_NAME_LENGTH)  # type: ignore[valid-type]
+    email: Annotated[EmailAddress, AfterValidator(_lower), Field(description="Unique, in any case")]
 
 
 class User(BaseModel):

@@ -37,10 +37,10 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.catalog import AVATARS_BUCKET, AVATARS_PENDING_PREFIX, AVATARS_PREFIX, USERS_TABLE
+from lambdas.shared import attribute_values
 from lambdas.shared.aws import bucket_name, client, table_name
 from lambdas.shared.errors import Conflict
 from lambdas.users import rules
@@ -53,8 +53,6 @@ MAX_ATTEMPTS = 3
 _KEY_FREE = "attribute_not_exists(pk)"
 # Without s3:ListBucket (not granted), S3 answers a missing key with AccessDenied rather than NoSuchKey.
 _MISSING_OBJECT = frozenset({"NoSuchKey", "404", "AccessDenied", "403"})
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 @dataclass(frozen=True)
@@ -282,8 +280,8 @@ def _key(pk: str) -> dict[str, Any]:
 
 
 def _item(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
+    return attribute_values.to_item(values)
 
 
 def _values(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return attribute_values.from_item(item)

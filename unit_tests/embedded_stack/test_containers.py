@@ -116,6 +116,21 @@ def test_a_warm_container_is_reused_and_only_its_first_invocation_reports_init(
     assert reports[0]["id"] == first["requestId"]  # type: ignore[index]
 
 
+def test_a_container_reports_its_own_peak_memory_not_the_stacks(
+    pool_with: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    stack_memory = bytearray(300 * 1024 * 1024)
+    stack_memory[::4096] = b"x" * len(range(0, len(stack_memory), 4096))  # resident, page by page
+    caplog.set_level(logging.INFO, logger="embedded_stack.lambda")
+
+    invoke(pool_with())
+
+    (report,) = [record.getMessage() for record in caplog.records if record.getMessage().startswith("REPORT")]
+    used = int(re.search(r"Max Memory Used: (\d+) MB", report)[1])  # type: ignore[index]
+    assert used < 150, report  # a bare handler's process: tens of MB; the stack's 300 MB are not its own
+    del stack_memory
+
+
 def test_above_its_concurrency_limit_a_function_is_throttled(pool_with: Any, tmp_path: Path) -> None:
     pool = pool_with(concurrency=1)
     arrived, gate = tmp_path / "arrived", tmp_path / "gate"

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from embedded_stack.provision import Provisioned
 from lambdas.identity import handler
-from lambdas.identity.cognito_errors import WRONG_CODE
+from lambdas.identity.cognito_errors import CODE_REFUSED, WRONG_CODE
 from lambdas.shared.api import INTERNAL_ERROR
 from lambdas.shared.aws import client
 from unit_tests.helpers import call
@@ -156,10 +156,10 @@ def test_confirm_then_log_in(aws: Provisioned, no_trigger: None) -> None:
     assert log_in(user)["idToken"]
 
 
-def test_confirming_an_unknown_email_is_400_on_code(aws: Provisioned) -> None:
+def test_confirming_an_unknown_email_is_403_on_code(aws: Provisioned) -> None:
     result = call("POST", "/auth/confirm", {"email": "nobody@example.com", "code": "123456"})
 
-    assert result.status == 400
+    assert result.status == 403
     assert error_fields(result) == ["body.code"]
 
 
@@ -171,10 +171,10 @@ def test_confirm_answers_alike_for_an_unknown_email_and_an_existing_one(aws: Pro
         for email in (existing["email"], f"nobody-{uuid.uuid4().hex}@example.com")
     ]
 
-    assert answers[0].status == answers[1].status == 400
+    assert answers[0].status == answers[1].status == 403
     assert [{**answer.json(), "requestId": None} for answer in answers] == [
         {
-            "message": "The request is invalid: see errors for each field at fault.",
+            "message": CODE_REFUSED,
             "requestId": None,
             "errors": [{"field": "body.code", "message": WRONG_CODE}],
         }
@@ -200,8 +200,8 @@ def test_an_invalid_confirmation_is_400(aws: Provisioned, body: dict[str, str], 
 @pytest.mark.parametrize(
     ("code", "status", "field"),
     [
-        ("CodeMismatchException", 400, "body.code"),
-        ("ExpiredCodeException", 400, "body.code"),
+        ("CodeMismatchException", 403, "body.code"),
+        ("ExpiredCodeException", 403, "body.code"),
         ("TooManyFailedAttemptsException", 429, None),
         ("LimitExceededException", 429, None),
     ],

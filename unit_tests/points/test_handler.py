@@ -108,7 +108,7 @@ def test_a_negative_larger_than_the_payers_balance_is_409_naming_points(aws: Pro
         ({"payer": "DANNON", "points": 5, "timestamp": "2020-10-31T10:00:00"}, "body.timestamp"),
         ({"payer": "DANNON", "points": 5, "timestamp": "yesterday"}, "body.timestamp"),
         ({"payer": "DANNON", "points": 5, "timestamp": "1969-12-31T23:59:59Z"}, "body.timestamp"),
-        ({"payer": "DANNON", "points": 5, "timestamp": "2100-01-01T00:00:00Z"}, "body.timestamp"),
+        ({"payer": "DANNON", "points": 5, "timestamp": "2101-01-01T00:00:00Z"}, "body.timestamp"),
         ({"payer": "DANNON", "points": 5, "timestamp": 1604138400}, "body.timestamp"),
         ({"payer": "DANNON", "points": 5}, "body.timestamp"),
         (

@@ -194,7 +194,9 @@ def test_a_name_with_control_characters_is_400(aws: Provisioned) -> None:
     result = call("POST", "/tenants", unique_tenant(name="Acme\u0000Corp"))
 
     assert result.status == 400
-    assert result.json()["errors"] == [{"field": "body.name", "message": "must not contain control characters"}]
+    assert result.json()["errors"] == [
+        {"field": "body.name", "message": "must not contain control characters or line breaks"}
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- who sees what

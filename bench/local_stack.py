@@ -286,19 +286,31 @@ class Client:
         self.connection: http.client.HTTPConnection | None = None
 
     def get(self) -> None:
-        if self.connection is None:
-            self.connection = http.client.HTTPConnection(self.netloc, timeout=60)
-            self.connection.connect()
-            # As urllib3 (requests) does: small requests go out at once.
-            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.connection.request("GET", self.path, headers=self.headers)
-        response = self.connection.getresponse()
+        reused = self.connection is not None
+        try:
+            response = self._send()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+            # A server may close a connection left idle (the other server's turn, in a round): as urllib3 does,
+            # a request on a pooled connection that was closed meanwhile goes again on a new one.
+            self.connection = None
+            response = self._send()
         response.read()
         if response.status != 200:
             raise RuntimeError(f"GET {self.path}: {response.status}")
         if not self.keep_alive or response.will_close:
             self.connection.close()
             self.connection = None
+
+    def _send(self) -> http.client.HTTPResponse:
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(self.netloc, timeout=60)
+            self.connection.connect()
+            # As urllib3 (requests) does: small requests go out at once.
+            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connection.request("GET", self.path, headers=self.headers)
+        return self.connection.getresponse()
 
 
 def latency_client(spec: dict[str, Any]) -> dict[str, list[float]]:

@@ -25,7 +25,7 @@ from typing import Any
 
 from bench.common import interleaved, per_call_seconds, row
 
-CALLS = 20
+CALLS = int(os.environ.get("BENCH_POINTS_CALLS", 20))
 SHORT, LONG = 10, 10_000
 PAYERS = ("DANNON", "UNILEVER", "MILLER COORS")
 

@@ -107,6 +107,8 @@ POINTS = Function(
             ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         ),
     ),
+    # lambdas.points.idempotency imports Powertools' idempotency utility (and with it boto3) for keyed requests only.
+    lazy_imports=("aws_lambda_powertools.utilities.idempotency",),
 )
 
 FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM, USERS, POINTS)

@@ -10,22 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from lambdas.catalog import POINTS_IDEMPOTENCY_TABLE
 from lambdas.shared.aws import client, table_name
 from lambdas.shared.errors import Conflict, DomainError, FieldError, InvalidInput
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 HEADER = "Idempotency-Key"
 FIELD = f"header.{HEADER}"
@@ -62,6 +54,18 @@ def once(
     """`apply()`'s answer; with a key, the first answer stored for it, applied once."""
     if key is None:
         return apply()
+    # Imported here, by the requests that carry a key: Powertools' DynamoDB persistence layer imports all of boto3,
+    # which would otherwise weigh on every cold start of the function (docs/benchmarks.md, "Cold start").
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     config = IdempotencyConfig(
         event_key_jmespath="[sub, operation, key]",
         payload_validation_jmespath="request",

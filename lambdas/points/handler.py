@@ -38,7 +38,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-_RETRIES = {
+_WRITE_REFUSALS = {
     409: "The points are not there (a payer would go below zero), or a request with this Idempotency-Key is running",
     422: "This Idempotency-Key was used for a different request",
 }
@@ -50,7 +50,7 @@ _RETRIES = {
     status_code=201,
     tags=["points"],
     summary="Record a transaction",
-    responses=responses(201, "The stored transaction", _RETRIES),
+    responses=responses(201, "The stored transaction", _WRITE_REFUSALS),
 )
 def add_transaction(new: NewTransaction, idempotency_key: IdempotencyKey = None) -> Response[Transaction]:
     caller = current_caller(app)
@@ -76,7 +76,7 @@ def get_balance() -> dict[str, int]:
     security=PROTECTED,
     tags=["points"],
     summary="Spend points, oldest first",
-    responses=responses(200, "What was taken from each payer, in the order taken", _RETRIES),
+    responses=responses(200, "What was taken from each payer, in the order taken", _WRITE_REFUSALS),
 )
 def spend(request: Spend, idempotency_key: IdempotencyKey = None) -> list[PayerPoints]:
     caller = current_caller(app)

@@ -49,7 +49,7 @@ def no_control_characters_but_newlines(value: str | None) -> str | None:
 
 
 def one_line(max_length: int) -> Any:
-    """A required one-line text of 1 to `max_length` characters once trimmed."""
+    """A required one-line text: at most `max_length` characters as sent, at least one once trimmed."""
     return Annotated[
         str,
         Field(min_length=1, max_length=max_length),

@@ -247,50 +247,27 @@ class Api(pulumi.ComponentResource):
     def _method_not_allowed(self, path: str, not_allowed: MethodNotAllowed) -> None:
         """`ANY` answered by a MOCK integration: API Gateway prefers a declared method, so only undeclared ones
         land here. No authorizer: a wrong method is a 405 whoever asks."""
-        method = self._served(
-            f"method-ANY-{path}",
-            aws.apigateway.Method,
-            rest_api=self.rest_api.id,
-            resource_id=self.resources[path],
-            http_method="ANY",
-            authorization="NONE",
-        )
-        integration = self._served(
-            f"integration-ANY-{path}",
-            aws.apigateway.Integration,
-            rest_api=self.rest_api.id,
-            resource_id=method.resource_id,
-            http_method=method.http_method,
-            type="MOCK",
-            # A MOCK reads its status from the mapped request: a body passed through unmapped (form, multipart, text)
-            # is no `{"statusCode": ...}`, and the MOCK answers 500. So every content type clients send is mapped,
-            # and NEVER passes anything else through: API Gateway answers those 415 (UNSUPPORTED_MEDIA_TYPE).
-            request_templates=method_not_allowed_templates(not_allowed),
-            passthrough_behavior="NEVER",
-            # Binary bodies (multipart, octet-stream) reach the template as base64 text; the template ignores them.
-            content_handling="CONVERT_TO_TEXT",
-        )
-        method_response = self._served(
-            f"method-response-ANY-{path}",
-            aws.apigateway.MethodResponse,
-            rest_api=self.rest_api.id,
-            resource_id=method.resource_id,
-            http_method=method.http_method,
-            status_code=str(not_allowed.status),
-            response_models={"application/json": "Error"},
-        )
-        self._served(
-            f"integration-response-ANY-{path}",
-            aws.apigateway.IntegrationResponse,
-            # API Gateway refuses an integration response before its integration exists.
-            depends_on=[integration],
-            rest_api=self.rest_api.id,
-            resource_id=method.resource_id,
-            http_method=method.http_method,
-            status_code=method_response.status_code,
+        self._mock(
+            path,
+            "ANY",
+            str(not_allowed.status),
+            integration={
+                # A MOCK reads its status from the mapped request: a body passed through unmapped (form, multipart,
+                # text) is no `{"statusCode": ...}`, and the MOCK answers 500. So every content type clients send is
+                # mapped, and NEVER passes anything else through: API Gateway answers those 415
+                # (UNSUPPORTED_MEDIA_TYPE).
+                "request_templates": method_not_allowed_templates(not_allowed),
+                "passthrough_behavior": "NEVER",
+                # Binary bodies (multipart, octet-stream) reach the template as base64 text; the template ignores
+                # them.
+                "content_handling": "CONVERT_TO_TEXT",
+            },
+            method_response={"response_models": {"application/json": "Error"}},
             # No selection pattern: the default response, whatever the mock's status.
-            response_templates={
-                "application/json": origin_override(self._cors_origins) + error_template(not_allowed.message)
+            integration_response={
+                "response_templates": {
+                    "application/json": origin_override(self._cors_origins) + error_template(not_allowed.message)
+                }
             },
         )
 
@@ -305,46 +282,73 @@ class Api(pulumi.ComponentResource):
             self._cors_preflight(path, cors.preflight_headers(None, (), path_methods))
 
     def _cors_preflight(self, path: str, static_headers: dict[str, str]) -> None:
+        headers = [*static_headers, "Access-Control-Allow-Origin"]
+        # No authorizer: a browser's preflight never carries the token.
+        self._mock(
+            path,
+            "OPTIONS",
+            "200",
+            integration={
+                "request_templates": {"application/json": json.dumps({"statusCode": 200})},
+                "passthrough_behavior": "WHEN_NO_MATCH",
+            },
+            method_response={"response_parameters": {f"method.response.header.{header}": False for header in headers}},
+            integration_response={
+                "response_parameters": {
+                    f"method.response.header.{header}": f"'{value}'" for header, value in static_headers.items()
+                },
+                "response_templates": {"application/json": origin_override(self._cors_origins)},
+            },
+        )
+
+    def _mock(
+        self,
+        path: str,
+        http_method: str,
+        status: str,
+        *,
+        integration: dict[str, Any],
+        method_response: dict[str, Any],
+        integration_response: dict[str, Any],
+    ) -> None:
+        """`http_method` on `path` answered by API Gateway itself (a MOCK integration), with no authorizer: the
+        method, its integration, and the one response each declares, with `status`."""
         method = self._served(
-            f"method-OPTIONS-{path}",
+            f"method-{http_method}-{path}",
             aws.apigateway.Method,
             rest_api=self.rest_api.id,
             resource_id=self.resources[path],
-            http_method="OPTIONS",
-            authorization="NONE",  # a browser's preflight never carries the token
+            http_method=http_method,
+            authorization="NONE",
         )
-        integration = self._served(
-            f"integration-OPTIONS-{path}",
+        mock = self._served(
+            f"integration-{http_method}-{path}",
             aws.apigateway.Integration,
             rest_api=self.rest_api.id,
             resource_id=method.resource_id,
             http_method=method.http_method,
             type="MOCK",
-            request_templates={"application/json": json.dumps({"statusCode": 200})},
-            passthrough_behavior="WHEN_NO_MATCH",
+            **integration,
         )
-        headers = [*static_headers, "Access-Control-Allow-Origin"]
-        method_response = self._served(
-            f"method-response-OPTIONS-{path}",
+        response = self._served(
+            f"method-response-{http_method}-{path}",
             aws.apigateway.MethodResponse,
             rest_api=self.rest_api.id,
             resource_id=method.resource_id,
             http_method=method.http_method,
-            status_code="200",
-            response_parameters={f"method.response.header.{header}": False for header in headers},
+            status_code=status,
+            **method_response,
         )
         self._served(
-            f"integration-response-OPTIONS-{path}",
+            f"integration-response-{http_method}-{path}",
             aws.apigateway.IntegrationResponse,
-            depends_on=[integration],
+            # API Gateway refuses an integration response before its integration exists.
+            depends_on=[mock],
             rest_api=self.rest_api.id,
             resource_id=method.resource_id,
             http_method=method.http_method,
-            status_code=method_response.status_code,
-            response_parameters={
-                f"method.response.header.{header}": f"'{value}'" for header, value in static_headers.items()
-            },
-            response_templates={"application/json": origin_override(self._cors_origins)},
+            status_code=response.status_code,
+            **integration_response,
         )
 
     def _gateway_response(self, response: GatewayResponse) -> None:

@@ -7,9 +7,10 @@ Items, all under ``pk = <the user's Cognito sub>``, by sort key ``sk``:
   The head sorts first, so one strongly consistent Query ``begins_with(sk, "BALANCE")`` reads the head and every
   balance: that is GET /points/balance, and the first read of every spend, whatever the history.
 - ``LOT#<payer key>#<timestamp>#<id>``: an open lot, with ``remaining`` points. Per payer, a Query returns the
-  oldest first. A spend merges the per-payer streams lazily (rules.oldest_first), so it reads the lots it consumes
-  plus at most one page per payer; a used-up lot is deleted (the transaction stays in the history), so the range
-  later spends read holds open lots only.
+  oldest first. A spend merges the per-payer streams lazily (rules.oldest_first); a payer's first page is its
+  oldest lot and each next page is twice the last, so a spend reads at most about twice the lots it consumes plus
+  one per payer; a used-up lot is deleted (the transaction stays in the history), so the range later spends read
+  holds open lots only.
 - ``TX#<recordedAt>#<id>``: the history, additions, negatives and spends, newest first, paginated by the same
   opaque cursor as /sla-errors.
 - ``SAGA#<id>#<step>``: the steps of a spend too large for one transaction (below).
@@ -64,7 +65,7 @@ HISTORY = "TX#"
 SAGA = "SAGA#"
 MAX_ATTEMPTS = 5
 MAX_TRANSACTION_ITEMS = 100
-FIRST_LOT_PAGE = 10  # per payer: most spends take a lot or two of each payer
+FIRST_LOT_PAGE = 1  # per payer: the merge needs each payer's oldest lot; most spends take few more
 LOT_PAGE = 100
 BATCH_WRITE = 25
 logger = Logger()
@@ -160,7 +161,7 @@ def _open_lots(user: str, payer: str) -> Iterator[rules.Lot]:
             )
         if "LastEvaluatedKey" not in response:
             return
-        request |= {"ExclusiveStartKey": response["LastEvaluatedKey"], "Limit": LOT_PAGE}
+        request |= {"ExclusiveStartKey": response["LastEvaluatedKey"], "Limit": min(2 * request["Limit"], LOT_PAGE)}
 
 
 # ---------------------------------------------------------------------------------------------- writes

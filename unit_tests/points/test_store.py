@@ -231,6 +231,26 @@ def test_a_250_lot_spend_is_applied_whole(aws: Provisioned, dynamodb_calls: Coun
     assert "saga" not in next(item for item in items(owner) if item["sk"]["S"] == "BALANCE")
 
 
+@pytest.mark.parametrize("lots_consumed", [1, 3, 30])
+def test_a_spend_reads_little_more_than_the_lots_it_consumes(aws: Provisioned, lots_consumed: int) -> None:
+    owner = user()
+    many_lots(owner, 300)
+    lots_read: list[str] = []
+
+    def count_lots(parsed: dict[str, Any], **_: Any) -> None:
+        lots_read.extend(item["sk"]["S"] for item in parsed.get("Items", []) if item["sk"]["S"].startswith(store.LOT))
+
+    dynamodb = client("dynamodb")
+    dynamodb.meta.events.register("after-call.dynamodb.Query", count_lots)
+    try:
+        spent(owner, 2 * lots_consumed)
+    finally:
+        dynamodb.meta.events.unregister("after-call.dynamodb.Query", count_lots)
+
+    payers = 3
+    assert len(lots_read) <= 2 * lots_consumed + payers
+
+
 def test_a_250_lot_spend_failing_before_its_commit_changes_nothing(aws: Provisioned, monkeypatch) -> None:
     owner = user()
     many_lots(owner, 250)

@@ -10,7 +10,8 @@ either.
 `Snapshots` writes a snapshot when a request may have changed something (the moto dispatcher reports every
 request; reads are recognised and ignored), at most once every `interval` seconds, from a background thread, and
 once more on `stop()`: Ctrl-C loses nothing, `kill -9` at most the last `interval` seconds. The snapshot is taken
-with every moto service locked (no request half-applied in it), and written to disk after the locks are released.
+with every moto service locked (no request half-applied in it) for as long as a fork takes; a child process
+pickles and writes it meanwhile (`write_in_background`).
 
 A snapshot written by another moto version is not loaded (its classes may differ): the stack starts empty and
 says so. Delete the directory (`make reset`) to start empty on purpose.
@@ -19,21 +20,18 @@ says so. Delete the directory (`make reset`) to start empty on purpose.
 from __future__ import annotations
 
 import _thread
+import contextlib
 import copyreg
-import ctypes
-import ctypes.util
-import io
 import logging
 import os
 import pickle
-import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import moto
 from joserfc import jwk
@@ -42,7 +40,6 @@ from moto.backends import get_backend
 from embedded_stack import signing_key
 
 log = logging.getLogger("embedded_stack.persistence")
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if sys.platform == "linux" else None
 
 SERVICES = ("dynamodb", "s3", "cognito-idp")
 STATE_FILE = "state.pickle"
@@ -77,21 +74,21 @@ class _StatePickler(pickle.Pickler):
     dispatch_table[jwk.RSAKey] = _rsa_key
 
 
-def dumps(state: State) -> memoryview:
-    """The pickle of `state`, as a view of its buffer: a copy of a snapshot would double its peak memory."""
-    buffer = io.BytesIO()
-    _StatePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
-        {
-            "format": _FORMAT,
-            "moto": moto.__version__,
-            "signing_key": signing_key.key_to_json(state.signing_key),
-            "backends": state.backends,
-        }
-    )
-    return buffer.getbuffer()
+def document(state: State) -> dict[str, Any]:
+    """What a snapshot pickles: the backends, the signing key as its JWK, and what wrote them."""
+    return {
+        "format": _FORMAT,
+        "moto": moto.__version__,
+        "signing_key": signing_key.key_to_json(state.signing_key),
+        "backends": state.backends,
+    }
 
 
-def loads(data: bytes | memoryview) -> State | None:
+def dump(saved: dict[str, Any], file: BinaryIO) -> None:
+    _StatePickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(saved)
+
+
+def loads(data: bytes) -> State | None:
     """The state in `data`; None when it was written by another moto version or format."""
     saved = pickle.loads(data)
     if saved.get("format") != _FORMAT or saved.get("moto") != moto.__version__:
@@ -122,12 +119,14 @@ def restore(state: State) -> None:
                         backend_dict.bucket_accounts[name] = (region, account_id)
 
 
-def write_atomically(path: Path, data: bytes | memoryview) -> None:
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A file that replaces `path` whole when the block ends, and leaves it as it was if the block fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
+            yield file
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
@@ -136,15 +135,51 @@ def write_atomically(path: Path, data: bytes | memoryview) -> None:
         raise
 
 
-def _return_freed_memory() -> None:
-    """Gives the memory a snapshot used (its pickle, the pickler's memo of every object) back to the system.
+def write_atomically(path: Path, data: bytes) -> None:
+    with atomic_file(path) as file:
+        file.write(data)
 
-    glibc's malloc keeps freed heap memory for reuse, and raises its mmap threshold after large blocks are freed,
-    so each snapshot would leave the stack's RSS at its peak: a cost that grows with the data, snapshot after
-    snapshot (bench/moto_flat.py measures it). Elsewhere than glibc there is nothing to call.
+
+def write_in_background(path: Path, saved: dict[str, Any]) -> Callable[[], None]:
+    """Starts pickling `saved` to `path` in a forked child process, as Redis saves in the background; the
+    returned function waits for it to finish (SnapshotFailed if it did not).
+
+    The child sees the state as it was at the fork, so the caller may release its locks as soon as this returns,
+    and everything the pickling allocates (the pickle, the pickler's memo of every object) is the child's, given
+    back to the system when it exits: the stack's own memory does not grow with snapshots of a growing state. The
+    child runs one thread and takes no lock the stack's other threads may have held at the fork: it reports a
+    failure on a pipe with a bare `os.write` and leaves with `os._exit`. Without fork (Windows), it writes here.
     """
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
+    if not hasattr(os, "fork"):  # pragma: no cover - every platform the stack is tested on forks
+        with atomic_file(path) as file:
+            dump(saved, file)
+        return lambda: None
+    failure_reader, failure_writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, whose coverage is not collected
+        os.close(failure_reader)
+        status = 0
+        try:
+            with atomic_file(path) as file:
+                dump(saved, file)
+        except BaseException as error:
+            os.write(failure_writer, f"{type(error).__name__}: {error}".encode()[:4096])
+            status = 1
+        os._exit(status)
+    os.close(failure_writer)
+
+    def finished() -> None:
+        with os.fdopen(failure_reader, "rb") as failure:
+            message = failure.read().decode(errors="replace")  # the pipe ends when the child does
+        _, status = os.waitpid(child, 0)
+        if status:
+            raise SnapshotFailed(message or f"the snapshot's process ended with status {status}")
+
+    return finished
+
+
+class SnapshotFailed(Exception):
+    """A snapshot could not be written (its file is left as it was)."""
 
 
 def load(directory: Path) -> State | None:
@@ -203,11 +238,10 @@ class Snapshots:
     def save(self) -> None:
         with self._write_lock:
             self._changed.clear()
+            # The services wait for the fork only: the child pickles the state as it was then.
             with self._locked():
-                data = dumps(capture(self._key))
-            write_atomically(self.path, data)
-            del data
-            _return_freed_memory()
+                finished = write_in_background(self.path, document(capture(self._key)))
+            finished()
 
     def _run(self) -> None:
         while not self._stopping.is_set():

@@ -9,6 +9,7 @@ console, as Lambda sends it to CloudWatch.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -28,15 +29,23 @@ def max_memory_used_mb() -> int:
     """The container's peak resident set size, as Lambda's `Max Memory Used`.
 
     Linux's VmHWM, the peak of this program's own memory: `ru_maxrss` keeps the peak of the process before its
-    exec, so a container started by a stack of 300 MB would report 300 MB from its first request.
+    exec, so a container started by a stack of 300 MB would report 300 MB from its first request. The status file
+    stays open: the kernel writes it anew at each read from its start, and an open and a close per invocation
+    cost as much as a small handler.
     """
     try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):  # not Linux: the kernel's figure, which macOS gives in bytes
+        status = os.pread(_proc_status(), 8192, 0)
+        start = status.index(b"VmHWM:") + len(b"VmHWM:")
+        peak_kib = int(status[start : status.index(b"kB", start)])
+    except (OSError, ValueError):  # not Linux: the kernel's figure, which macOS gives in bytes
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         peak_kib = peak // 1024 if sys.platform == "darwin" else peak
     return peak_kib // 1024 + 1
+
+
+@functools.cache
+def _proc_status() -> int:
+    return os.open("/proc/self/status", os.O_RDONLY)
 
 
 def answer(channel: IO[bytes], message: dict[str, Any]) -> None:
@@ -53,15 +62,24 @@ def invoke(handler: Handler, request: dict[str, Any]) -> dict[str, Any]:
     )
     started = time.perf_counter()
     try:
-        result = handler(request["event"], context)
-        # The runtime must serialise what the handler returned; what it cannot is Runtime.MarshalError.
-        payload: dict[str, Any] = {"result": json.loads(json.dumps(result))}
+        payload: dict[str, Any] = {"result": handler(request["event"], context)}
     except Exception as error:
         traceback.print_exc()  # the function's log, as Lambda prints an unhandled error
         payload = {"errorType": type(error).__name__}
     payload["durationMs"] = (time.perf_counter() - started) * 1000
     payload["maxMemoryUsedMb"] = max_memory_used_mb()
     return payload
+
+
+def answer_invocation(channel: IO[bytes], handler: Handler, request: dict[str, Any]) -> None:
+    payload = invoke(handler, request)
+    try:
+        answer(channel, payload)
+    except (TypeError, ValueError) as error:
+        # What the runtime cannot serialise, it reports instead of the result (Lambda: Runtime.MarshalError).
+        traceback.print_exc()
+        del payload["result"]
+        answer(channel, payload | {"errorType": type(error).__name__})
 
 
 def serve(module: str, requests: IO[bytes], channel: IO[bytes]) -> None:
@@ -74,7 +92,7 @@ def serve(module: str, requests: IO[bytes], channel: IO[bytes]) -> None:
         return
     answer(channel, {"initMs": (time.perf_counter() - started) * 1000})
     for line in requests:
-        answer(channel, invoke(handler, json.loads(line)))
+        answer_invocation(channel, handler, json.loads(line))
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import pickle
 import time
 from pathlib import Path
@@ -51,11 +52,12 @@ def test_a_restored_state_has_the_users_records_objects_and_ids_of_the_saved_one
     )
     client("s3").create_bucket(Bucket="kept-objects")
     client("s3").put_object(Bucket="kept-objects", Key="a/b.txt", Body=b"body bytes")
-    saved = persistence.dumps(persistence.capture(key))
+    saved = io.BytesIO()
+    persistence.dump(persistence.document(persistence.capture(key)), saved)
 
     BackendDict.reset()  # as in a new process: moto's backends are empty
     assert client("dynamodb").list_tables()["TableNames"] == []
-    restored = persistence.loads(saved)
+    restored = persistence.loads(saved.getvalue())
     assert restored is not None
     signing_key.install(restored.signing_key)
     persistence.restore(restored)
@@ -194,6 +196,22 @@ def test_a_failed_snapshot_is_logged_and_the_next_change_tries_again(
 
 
 def test_the_state_records_the_moto_version_it_was_written_by() -> None:
-    data = persistence.dumps(persistence.State(signing_key.new_key(), {}))
+    data = io.BytesIO()
+    persistence.dump(persistence.document(persistence.State(signing_key.new_key(), {})), data)
 
-    assert pickle.loads(data)["moto"] == moto.__version__
+    assert pickle.loads(data.getvalue())["moto"] == moto.__version__
+
+
+def test_a_snapshot_the_child_cannot_write_fails_with_the_childs_reason(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_bytes(b"")
+    finished = persistence.write_in_background(tmp_path / "a-file" / "state.pickle", {"format": 1})
+
+    with pytest.raises(persistence.SnapshotFailed, match=r"FileExistsError|NotADirectoryError"):
+        finished()
+
+
+def test_a_snapshot_written_in_the_background_reads_back(tmp_path: Path) -> None:
+    persistence.write_in_background(tmp_path / "state.pickle", {"format": 1, "kept": [1, 2]})()
+
+    assert pickle.loads((tmp_path / "state.pickle").read_bytes()) == {"format": 1, "kept": [1, 2]}
+    assert [found.name for found in tmp_path.iterdir()] == ["state.pickle"]

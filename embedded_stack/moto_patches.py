@@ -26,7 +26,7 @@
    as `_SortedPartition`s (a dict that also holds its sort keys in order), and a Query on the table itself hands
    moto only the items its key condition, start key and limit can reach (found by bisection), so it costs
    O(log partition + page). moto still does the rest (conditions, filter, projection, LastEvaluatedKey); a Query
-   on an index, with a legacy QueryFilter or beginning a binary key, goes to moto unchanged.
+   on an index, with a legacy QueryFilter or with begins_with on a binary key goes to moto unchanged.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ import copyreg
 import logging
 import os
 import pickle
+import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -157,15 +158,18 @@ def write_in_background(path: Path, saved: dict[str, Any]) -> Callable[[], None]
     failure_reader, failure_writer = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child, whose coverage is not collected
-        os.close(failure_reader)
-        status = 0
+        # Nothing may escape this block: the child would go on running the stack's code.
+        status = 1
         try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the stack, which then saves once more
+            os.close(failure_reader)
             with atomic_file(path) as file:
                 dump(saved, file)
+            status = 0
         except BaseException as error:
             os.write(failure_writer, f"{type(error).__name__}: {error}".encode()[:4096])
-            status = 1
-        os._exit(status)
+        finally:
+            os._exit(status)
     os.close(failure_writer)
 
     def finished() -> None:

@@ -1,8 +1,8 @@
 """The servers a bench measures, each in a process of its own (the client, the bench, never shares their
 interpreter lock): the embedded stack exactly as `make run` starts it, and a bare HTTP server of the same kind.
 
-`python -m bench.servers PORT CONTENT_TYPE BODY` runs the bare server: Werkzeug's threaded development server
-(the embedded gateway's) answering every request with the given body, and nothing else.
+`python -m bench.servers PORT CONTENT_TYPE BODY` runs the bare server: uvicorn with the settings of the embedded
+gateway's server (embedded_stack.edge.Serving), answering every request with the given body, and nothing else.
 """
 
 from __future__ import annotations
@@ -98,13 +98,26 @@ def bare_server(content_type: str, body: bytes) -> Iterator[str]:
 
 
 def serve_bare(port: int, content_type: str, body: bytes) -> None:
-    from werkzeug.serving import make_server
+    import uvicorn
 
-    def app(environ, start_response):
-        start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
-        return [body]
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
 
-    make_server("127.0.0.1", port, app, threaded=True).serve_forever()
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    # The gateway's server and settings (embedded_stack.edge.Serving), without the gateway.
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        ws="none",
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+    )
 
 
 if __name__ == "__main__":

@@ -3,10 +3,10 @@
 - stack_start: a fresh `make run` (`python -m embedded_stack`) until its first API request was served / a fresh
   moto server alone until it answered its first request (the floor for any moto-based local stack).
 - api_gateway_overhead: one GET /health round trip through the stack over HTTP / the same round trip to a bare
-  HTTP server of the same kind (Werkzeug's threaded server) answering the same body.
+  HTTP server of the same kind (uvicorn, as the gateway is served) answering the same body.
 - authorizer_overhead: the Cognito authorizer itself (CognitoAuthorizer.claims on a real ID token, its key set
   cached as in the stack) / one GET /health round trip through the stack: what authorization adds to a request.
-- gateway_memory_peak: peak Python memory (tracemalloc) of 100 GET /health through the gateway's WSGI app with
+- gateway_memory_peak: peak Python memory (tracemalloc) of 100 GET /health through the gateway's ASGI app with
   `make run`'s settings (route match, event, handler, response) / of 100 direct calls of the same handler, in a
   process of their own that runs no server and no other thread (no socket buffers, no other requests counted).
 
@@ -103,8 +103,7 @@ def over_http(outputs: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 MEMORY_PROBE = """
-import json, logging, sys, tracemalloc
-from werkzeug.test import Client
+import asyncio, json, logging, sys, tracemalloc
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)  # make run's logging
 from embedded_stack.events import lambda_context, proxy_event
 from embedded_stack.gateway import Gateway, HandlerCode
@@ -113,7 +112,19 @@ class NoCaller:  # /health is public: the authorizer is never asked
     def claims(self, authorization_header):
         raise AssertionError("a public route needs no claims")
 
-gateway = Client(Gateway(HandlerCode(watch=True), NoCaller()))
+gateway = Gateway(HandlerCode(), NoCaller())
+scope = {
+    "type": "http", "method": "GET", "path": "/health", "query_string": b"", "headers": [(b"host", b"localhost")],
+    "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 3000), "client": ("127.0.0.1", 50000),
+}
+
+async def receive():
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+async def send(message):
+    pass
+
+loop = asyncio.new_event_loop()
 from lambdas.platform.handler import lambda_handler
 event = proxy_event("GET", "/health", headers={"Host": "localhost"})
 
@@ -125,7 +136,7 @@ def peak(action, calls):
     tracemalloc.stop()
     return peak
 
-through_gateway = lambda: gateway.get("/health")
+through_gateway = lambda: loop.run_until_complete(gateway(scope, receive, send))
 direct = lambda: lambda_handler(event, lambda_context("platform"))
 through_gateway(), direct()  # imports and caches: not what a request costs
 samples = {"candidate": [], "baseline": []}
@@ -151,7 +162,7 @@ def gateway_memory_peak() -> dict[str, Any]:
         samples["candidate"],
         samples["baseline"],
         "bytes",
-        f"tracemalloc peak of {CALLS} GET /health through the gateway's WSGI app / {CALLS} direct handler calls",
+        f"tracemalloc peak of {CALLS} GET /health through the gateway's ASGI app / {CALLS} direct handler calls",
     )
 
 

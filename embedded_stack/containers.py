@@ -13,11 +13,12 @@ process's peak RSS). API Gateway's own 29 s integration timeout answers 504 whil
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 import math
 import os
-import select
 import subprocess
 import sys
 import threading
@@ -87,6 +88,10 @@ class Container:
             cwd=REPOSITORY,
             bufsize=0,
         )
+        # The gateway's event loop waits for these pipes; it never blocks on them.
+        assert self.process.stdin is not None and self.process.stdout is not None
+        os.set_blocking(self.process.stdin.fileno(), False)
+        os.set_blocking(self.process.stdout.fileno(), False)
 
     def _environment(self) -> dict[str, str]:
         name = self.function.name
@@ -103,54 +108,60 @@ class Container:
             "_HANDLER": self.function.handler,
         }
 
-    def invoke(self, event: dict[str, Any], request_id: str, integration_deadline: float) -> dict[str, Any]:
-        """The function's answer, as the runtime reported it (`result` or `errorType`, `durationMs`, ...)."""
-        request = {"event": event, "requestId": request_id, "timeoutSeconds": self.settings.timeout_seconds}
-        self._request = json.dumps(request, separators=(",", ":")).encode("utf-8") + b"\n"
-        self._function_deadline = None
-        return self._answer(integration_deadline)
+    async def invoke(self, payload: bytes, request_id: str, integration_deadline: float) -> dict[str, Any]:
+        """The function's answer, as the runtime reported it (`result` or `errorType`, `durationMs`, ...).
 
-    def finish(self) -> dict[str, Any] | None:
+        `payload` is the event as JSON, as Lambda's Invoke API takes it."""
+        context = json.dumps({"requestId": request_id, "timeoutSeconds": self.settings.timeout_seconds})
+        self._request = b"".join((context[:-1].encode(), b',"event":', payload, b"}\n"))
+        self._function_deadline = None
+        return await self._answer(integration_deadline)
+
+    async def finish(self) -> dict[str, Any] | None:
         """The answer of an invocation API Gateway gave up on, if the function gives one before its timeout."""
         try:
-            return self._answer(time.monotonic() + LONGEST_INIT_SECONDS)
+            return await self._answer(time.monotonic() + LONGEST_INIT_SECONDS)
         except (FunctionTimedOut, FunctionFailed):
             return None
 
-    def _answer(self, integration_deadline: float) -> dict[str, Any]:
+    async def _answer(self, integration_deadline: float) -> dict[str, Any]:
         try:
             if not self._ready:
-                ready = self._read(integration_deadline)
+                ready = await self._read(integration_deadline)
                 if "initError" in ready:
                     raise FunctionFailed(f"init failed: {ready['initError']}")
                 self.init_ms = ready["initMs"]
                 self._ready = True
             if self._function_deadline is None:
-                self._write(self._request)
                 self._function_deadline = time.monotonic() + self.settings.timeout_seconds
-            return self._read(min(self._function_deadline, integration_deadline))
+                await self._write(self._request, self._function_deadline)
+            return await self._read(min(self._function_deadline, integration_deadline))
         except TimeoutError:
             if self._function_deadline is not None and self._function_deadline <= integration_deadline:
                 raise FunctionTimedOut(f"Task timed out after {self.settings.timeout_seconds:.2f} seconds") from None
             raise IntegrationTimedOut from None
 
-    def _write(self, data: bytes) -> None:
+    async def _write(self, data: bytes, deadline: float) -> None:
         assert self.process.stdin is not None
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self.process.stdin.fileno(), view) :]
-        except OSError as error:
-            raise FunctionFailed(f"container exited ({error})") from None
+        descriptor = self.process.stdin.fileno()
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(descriptor, view) :]
+            except BlockingIOError:  # the pipe is full: the runtime has not read the whole event yet
+                await _until_ready(descriptor, deadline, writing=True)
+            except OSError as error:
+                raise FunctionFailed(f"container exited ({error})") from None
 
-    def _read(self, deadline: float) -> dict[str, Any]:
+    async def _read(self, deadline: float) -> dict[str, Any]:
         assert self.process.stdout is not None
         descriptor = self.process.stdout.fileno()
         while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([descriptor], [], [], remaining)[0]:
-                raise TimeoutError
-            chunk = os.read(descriptor, 1 << 16)
+            try:
+                chunk = os.read(descriptor, 1 << 16)
+            except BlockingIOError:
+                await _until_ready(descriptor, deadline, writing=False)
+                continue
             if not chunk:
                 raise FunctionFailed(f"container exited with status {self.process.wait()}")
             self._buffer += chunk
@@ -197,22 +208,26 @@ class Containers:
         self._fleets: dict[str, Fleet] = {}
         self._lock = threading.Lock()
         self._closed = False
+        # Invocations API Gateway gave up on, still running (a task is kept only by its references).
+        self._finishing: set[asyncio.Task[None]] = set()
 
-    def invoke(self, function: Function, event: dict[str, Any], request_id: str) -> dict[str, Any]:
-        """The function's result for `event`; a failure is one of this module's exceptions."""
+    async def invoke(self, function: Function, payload: bytes, request_id: str) -> dict[str, Any]:
+        """The function's result for the event `payload` (JSON); a failure is one of this module's exceptions."""
         integration_deadline = time.monotonic() + self.settings.integration_timeout_seconds
         container = self._acquire(function)
         try:
-            answer = container.invoke(event, request_id, integration_deadline)
+            answer = await container.invoke(payload, request_id, integration_deadline)
         except IntegrationTimedOut:
-            threading.Thread(target=self._finish, args=(container, request_id), daemon=True).start()
+            finishing = asyncio.get_running_loop().create_task(self._finish(container, request_id))
+            self._finishing.add(finishing)
+            finishing.add_done_callback(self._finishing.discard)
             raise
         except FunctionTimedOut as timed_out:
             self._report(container, request_id, self.settings.timeout_seconds * 1000, None, status="timeout")
             log_for(function).info("%s %s", request_id, timed_out)
             self._discard(container, kill=True)
             raise
-        except FunctionFailed:
+        except BaseException:  # it failed, or the stack stops while it runs: its state is unknown
             self._discard(container, kill=True)
             raise
         self._report(container, request_id, answer["durationMs"], answer["maxMemoryUsedMb"])
@@ -221,8 +236,12 @@ class Containers:
             raise FunctionFailed(answer["errorType"])
         return dict(answer["result"])
 
-    def _finish(self, container: Container, request_id: str) -> None:
-        answer = container.finish()
+    async def _finish(self, container: Container, request_id: str) -> None:
+        try:
+            answer = await container.finish()
+        except BaseException:
+            self._discard(container, kill=True)
+            raise
         if answer is None:
             self._report(container, request_id, self.settings.timeout_seconds * 1000, None, status="timeout")
             self._discard(container, kill=True)
@@ -320,6 +339,25 @@ class Containers:
             )
 
 
+async def _until_ready(descriptor: int, deadline: float, writing: bool) -> None:
+    """Until `descriptor` can be read (or written); TimeoutError at `deadline` (time.monotonic)."""
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    watch, unwatch = (loop.add_writer, loop.remove_writer) if writing else (loop.add_reader, loop.remove_reader)
+    watch(descriptor, wake)
+    try:
+        async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
+            await ready
+    finally:
+        unwatch(descriptor)
+
+
+@functools.cache
 def log_for(function: Function) -> logging.Logger:
     """The function's log, as its CloudWatch log group would be."""
     return logging.getLogger(f"embedded_stack.lambda.{function.name}")

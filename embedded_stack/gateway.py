@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import functools
 import importlib
-import io
 import json
 import logging
-import os
-import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import Any, Protocol
 from uuid import uuid4
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
-from werkzeug.wsgi import LimitedStream
 
 from embedded_stack import edge
 from embedded_stack.authorizer import AuthorizationError
@@ -36,8 +33,9 @@ from embedded_stack.events import lambda_context, proxy_event
 from lambdas import catalog
 from lambdas.catalog import GatewayResponse, Route, cors
 
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 log = logging.getLogger("embedded_stack.gateway")
 
@@ -106,25 +104,24 @@ class HandlerCode:
 
 
 class Functions(Protocol):
-    def invoke(self, function: catalog.Function, event: dict[str, Any], request_id: str) -> dict[str, Any]:
-        """The function's result; Throttled, FunctionFailed, FunctionTimedOut or IntegrationTimedOut if none."""
+    async def invoke(self, function: catalog.Function, payload: bytes, request_id: str) -> dict[str, Any]:
+        """The function's result for the event `payload` (JSON, as Lambda's Invoke API takes it); Throttled,
+        FunctionFailed, FunctionTimedOut or IntegrationTimedOut if none."""
         ...
 
 
 class InProcess:
-    """Every function called in this process, one event at a time: the gateway's own behaviour, without
+    """Every function called in the gateway's own event loop, one event at a time: the gateway's behaviour without
     containers (unit tests)."""
 
     def __init__(self, code: HandlerCode) -> None:
         self.code = code
-        self._lock = threading.Lock()
 
-    def invoke(self, function: catalog.Function, event: dict[str, Any], request_id: str) -> dict[str, Any]:
-        with self._lock:
-            try:
-                result = self.code.handler(function)(event, lambda_context(function.name))
-            except Exception as error:
-                raise FunctionFailed(type(error).__name__) from error
+    async def invoke(self, function: catalog.Function, payload: bytes, request_id: str) -> dict[str, Any]:
+        try:
+            result = self.code.handler(function)(json.loads(payload), lambda_context(function.name))
+        except Exception as error:
+            raise FunctionFailed(type(error).__name__) from error
         return result  # type: ignore[no-any-return]
 
 
@@ -143,19 +140,25 @@ class Gateway:
         self.cors_allowed_origins = cors_allowed_origins
         self.functions = functions or InProcess(code)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        request = Request(environ)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI application: one HTTP request, answered as API Gateway answers it."""
+        if scope["type"] != "http":
+            return  # no lifespan or WebSocket: the server runs with neither
         started = time.perf_counter()
+        request = edge.request_from(scope)
+        request_id = str(uuid4())
         try:
-            response = self.handle(request)
+            response = await self.handle(request, receive, request_id)
         except edge.Refused as refused:
-            response = gateway_response(refused.response, str(uuid4()))
+            response = gateway_response(refused.response, request_id)
+            response.headers["Connection"] = "close"  # the rest of the body is not read
         except Exception:
             # A fault of the stand-in itself (the authorizer could not fetch keys, say): API Gateway's DEFAULT_5XX.
             log.exception("gateway fault on %s %s", request.method, request.path)
-            response = gateway_response(catalog.DEFAULT_5XX, str(uuid4()))
+            response = gateway_response(catalog.DEFAULT_5XX, request_id)
         response = self.post_process(request, response)
-        # One line a request, like the stage's access log.
+        await edge.send_response(send, response)
+        # One line a request, like the stage's access log (written once the client has its answer).
         log.info(
             "%s %s %d %.0fms",
             request.method,
@@ -163,10 +166,8 @@ class Gateway:
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
-        return response(environ, start_response)
 
-    def handle(self, request: Request) -> Response:
-        request_id = str(uuid4())
+    async def handle(self, request: Request, receive: Receive, request_id: str) -> Response:
         edge.check_declared_length(request)
         candidates = [route for route in self.code.routes() if route.path_pattern.match(request.path)]
         if not candidates:
@@ -188,9 +189,9 @@ class Gateway:
             except AuthorizationError as refused:
                 log.info("authorizer refused %s %s: %s", request.method, request.path, refused)
                 return gateway_response(catalog.UNAUTHORIZED, request_id)
-        event = self.event_for(request, route, request_id, claims)
-        edge.check_invocation_payload(event)
-        return self.invoke(route.function, event, request_id)
+        body = await edge.read_body(request, receive)
+        payload = edge.invocation_payload(self.event_for(request, route, body, request_id, claims))
+        return await self.invoke(route.function, payload, request_id)
 
     def post_process(self, request: Request, response: Response) -> Response:
         """What API Gateway adds on the way out: CORS headers on its own answers (a function's carry their own, as
@@ -201,7 +202,7 @@ class Gateway:
         return edge.compress(request, response)
 
     def event_for(
-        self, request: Request, route: Route, request_id: str, claims: dict[str, str] | None
+        self, request: Request, route: Route, body: bytes | None, request_id: str, claims: dict[str, str] | None
     ) -> dict[str, Any]:
         match = route.path_pattern.match(request.path)
         assert match is not None
@@ -212,7 +213,7 @@ class Gateway:
             request.method,
             request.path,
             resource=route.path,
-            body=edge.read_body(request),
+            body=body,
             binary=is_binary(request.mimetype),
             headers=headers,
             query={name: request.args.getlist(name) for name in request.args},
@@ -223,9 +224,9 @@ class Gateway:
             source_ip=request.remote_addr or "127.0.0.1",
         )
 
-    def invoke(self, function: catalog.Function, event: dict[str, Any], request_id: str) -> Response:
+    async def invoke(self, function: catalog.Function, payload: bytes, request_id: str) -> Response:
         try:
-            return proxy_response(self.functions.invoke(function, event, request_id))
+            return proxy_response(await self.functions.invoke(function, payload, request_id))
         except Throttled:
             # Lambda's 429 reaches a proxy integration's caller as API Gateway's 500 (INTEGRATION_FAILURE).
             return gateway_response(catalog.DEFAULT_5XX, request_id)
@@ -246,6 +247,7 @@ class Gateway:
             )
 
 
+@functools.lru_cache(maxsize=256)
 def is_binary(mimetype: str) -> bool:
     return any(fnmatch.fnmatch(mimetype, pattern) for pattern in catalog.BINARY_MEDIA_TYPES)
 
@@ -294,57 +296,3 @@ def method_not_allowed(request_id: str, allowed: list[str]) -> Response:
         {"message": catalog.METHOD_NOT_ALLOWED_MESSAGE, "requestId": request_id},
         headers={"Allow": ", ".join(allowed)},
     )
-
-
-class KeepAliveRequestHandler(edge.EdgeRequestHandler):
-    """HTTP/1.1 with persistent connections, as API Gateway keeps them, on top of the edge's handler (read
-    timeout, JSON refusals, no `Server` header).
-
-    werkzeug's dev server closes every connection: it cannot know what part of a request body the application left
-    unread, so after each response it reads whatever the socket holds within 10 ms (which would swallow the next
-    request of a kept-alive connection, and keeps the connection's thread 10 ms longer). This handler knows: the
-    body is a LimitedStream of its Content-Length, whose rest it reads before the next request; werkzeug's own
-    drain then finds an empty stream. A chunked or very large body still closes the connection.
-    """
-
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes: without TCP_NODELAY the body waits for the client's delayed ACK.
-    disable_nagle_algorithm = True
-    longest_body_to_drain = 1 << 20
-    _body: LimitedStream | None = None
-
-    def make_environ(self) -> WSGIEnvironment:
-        environ = super().make_environ()
-        length = environ.get("CONTENT_LENGTH") or "0"
-        drainable = length.isdigit() and int(length) <= self.longest_body_to_drain
-        self._body = None
-        if drainable and "HTTP_TRANSFER_ENCODING" not in environ and not self.close_connection:
-            self._body = environ["wsgi.input"] = LimitedStream(environ["wsgi.input"], int(length))
-            # What werkzeug's drain will read: a stream at its end, behind a descriptor that is always readable.
-            self._held = (self.connection, self.rfile)
-            self.connection, self.rfile = _ALWAYS_AT_END, io.BytesIO()  # type: ignore[assignment]
-        return environ
-
-    def send_header(self, keyword: str, value: str) -> None:
-        if (keyword, value) == ("Connection", "close") and self._body is not None:
-            return  # werkzeug's unconditional close
-        super().send_header(keyword, value)
-
-    def run_wsgi(self) -> None:
-        self._held: tuple[socket.socket, BinaryIO] | None = None
-        try:
-            super().run_wsgi()
-        finally:
-            if self._held:
-                self.connection, self.rfile = self._held
-        if self._body is not None:
-            self._body.exhaust()  # the rest of the body, so that the next request starts at its request line
-
-
-def _always_at_end() -> int:
-    reader, writer = os.pipe()
-    os.close(writer)
-    return reader
-
-
-_ALWAYS_AT_END = _always_at_end()

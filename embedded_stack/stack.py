@@ -23,10 +23,10 @@ from typing import Any
 from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from embedded_stack import moto_patches, persistence, signing_key
+from embedded_stack import edge, moto_patches, persistence, signing_key
 from embedded_stack.containers import Containers, FunctionSettings
 from embedded_stack.events import REGION
-from embedded_stack.gateway import ClaimsVerifier, Gateway, HandlerCode, KeepAliveRequestHandler
+from embedded_stack.gateway import ClaimsVerifier, Gateway, HandlerCode
 from lambdas import catalog
 from lambdas.catalog import cors
 
@@ -91,6 +91,7 @@ class EmbeddedStack:
     moved_ports: dict[str, tuple[int, int]] = field(default_factory=dict)
     restored: bool = False
     _servers: list[tuple[BaseWSGIServer, threading.Thread]] = field(default_factory=list)
+    _api_server: edge.Serving | None = None
     _sockets: list[socket.socket] = field(default_factory=list)
     _snapshots: persistence.Snapshots | None = None
 
@@ -143,7 +144,8 @@ class EmbeddedStack:
         self.gateway = Gateway(
             code, authorizer, cors_allowed_origins=settings.cors_allowed_origins, functions=self._containers
         )
-        api_server = self._serve(self.gateway, api_socket, KeepAliveRequestHandler, "api-gateway")
+        self._sockets.remove(api_socket)  # the server closes it when it stops
+        self._api_server = edge.Serving(self.gateway, api_socket, stop_seconds=POLL_SECONDS)
         if settings.state_dir:
             self._snapshots = persistence.Snapshots(
                 settings.state_dir, key, dispatcher.all_services_locked, settings.snapshot_seconds
@@ -151,7 +153,7 @@ class EmbeddedStack:
             self._snapshots.save()  # the provisioned resources, before the first request
             self._snapshots.start()
         self.outputs = catalog.stack_outputs(
-            api_url=f"http://{settings.host}:{api_server.port}",
+            api_url=f"http://{settings.host}:{self._api_server.port}",
             region=settings.region,
             user_pool_id=provisioned.user_pool_id,
             user_pool_client_id=provisioned.user_pool_client_id,
@@ -164,6 +166,9 @@ class EmbeddedStack:
         return self
 
     def stop(self) -> None:
+        if self._api_server:
+            self._api_server.stop()
+            self._api_server = None
         for server, _ in self._servers:
             server.shutdown()
         for server, thread in self._servers:

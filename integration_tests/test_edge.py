@@ -89,8 +89,9 @@ def test_a_body_that_is_not_utf8_reaches_the_function_which_answers_400(api: Api
         (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: api\r\n\r\n", 414, "Request-URI Too Long"),
         (b"GET /health HTTP/1.1\r\nHost: api\r\n" + b"X-Many: 1\r\n" * 200 + b"\r\n", 431, None),
         (b"GET /health HTTP/1.1\r\nHost: api\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n", 431, None),
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 (TLS spoken to plain HTTP)\r\n\r\n", 400, "Bad Request"),
     ],
-    ids=["long-request-line", "too-many-headers", "long-header"],
+    ids=["long-request-line", "too-many-headers", "long-header", "not-http"],
 )
 def test_the_servers_own_refusals_are_json_without_a_server_header(
     api: Api, request_bytes: bytes, status: int, message: str | None

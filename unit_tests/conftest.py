@@ -14,6 +14,7 @@ from embedded_stack.cognito_confirm import install_confirm_check
 from embedded_stack.cognito_triggers import install_pre_sign_up_trigger, is_installed, uninstall_pre_sign_up_trigger
 from embedded_stack.provision import Provisioned, provision
 from lambdas.shared.aws import client
+from unit_tests.gateway_client import stop_serving
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +73,9 @@ def trigger() -> Iterator[None]:
     yield
     if not was_installed:
         uninstall_pre_sign_up_trigger()
+
+
+@pytest.fixture(autouse=True)
+def _stop_served_gateways() -> Iterator[None]:
+    yield
+    stop_serving()

@@ -6,18 +6,19 @@ the test opens. Only the timeouts under test are short.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from werkzeug.test import Client
+import uvloop
 
 from embedded_stack.containers import (
     Containers,
@@ -31,6 +32,7 @@ from embedded_stack.events import proxy_event
 from embedded_stack.gateway import Gateway
 from lambdas.catalog import Function, Route
 from unit_tests.embedded_stack.container_handlers import wait_until
+from unit_tests.gateway_client import GatewayClient
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,21 @@ def pool_with(request: pytest.FixtureRequest) -> Iterator[Any]:
         pool.close()
 
 
-def event(**command: Any) -> dict[str, Any]:
-    return proxy_event("POST", "/slow", body=json.dumps(command))
+def event(**command: Any) -> bytes:
+    return json.dumps(proxy_event("POST", "/slow", body=json.dumps(command))).encode()
+
+
+# The gateway's kind of event loop, in a thread of its own as the stack runs it.
+LOOP = uvloop.new_event_loop()
+threading.Thread(target=LOOP.run_forever, name="test-gateway-loop", daemon=True).start()
+
+
+def on_the_loop(invocation: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    return asyncio.run_coroutine_threadsafe(invocation, LOOP).result()
 
 
 def invoke(pool: Containers, function: Function = SLOW, **command: Any) -> dict[str, Any]:
-    result = pool.invoke(function, event(**command), str(uuid4()))
+    result = on_the_loop(pool.invoke(function, event(**command), str(uuid4())))
     return dict(json.loads(result["body"]))
 
 
@@ -222,7 +233,7 @@ def test_a_handler_that_does_not_import_fails_its_init_with_502(pool_with: Any) 
     broken = FixtureFunction(name="broken", description="no such module", handler_module="unit_tests.no_such_module")
 
     with pytest.raises(FunctionFailed, match="init failed: ModuleNotFoundError"):
-        pool.invoke(broken, event(), "req-1")
+        on_the_loop(pool.invoke(broken, event(), "req-1"))
     assert pool.containers(broken) == 0
 
 
@@ -247,5 +258,5 @@ class Anyone:
         return {}
 
 
-def gateway_client(pool: Containers) -> Client:
-    return Client(Gateway(SlowRoutes(), Anyone(), functions=pool))  # type: ignore[arg-type]
+def gateway_client(pool: Containers) -> GatewayClient:
+    return GatewayClient(Gateway(SlowRoutes(), Anyone(), functions=pool))  # type: ignore[arg-type]

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.test import Client
 
 from embedded_stack.authorizer import AuthorizationError
 from embedded_stack.gateway import Gateway, HandlerCode, is_binary
 from lambdas import catalog
 from lambdas.catalog import Function, Route
 from unit_tests.embedded_stack.container_handlers import wait_until
+from unit_tests.gateway_client import GatewayClient
 
 ECHO = Function(name="echo", description="returns what it was given")
 PUBLIC_ECHO = Route("GET", "/things/{thingId}", ECHO, public=True)
@@ -59,9 +59,9 @@ def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
     }
 
 
-def client_for(handler: Callable[[dict[str, Any], Any], Any] = echo) -> tuple[Client, FakeCode]:
+def client_for(handler: Callable[[dict[str, Any], Any], Any] = echo) -> tuple[GatewayClient, FakeCode]:
     code = FakeCode(handler)
-    return Client(Gateway(code, Verifier())), code  # type: ignore[arg-type]
+    return GatewayClient(Gateway(code, Verifier())), code  # type: ignore[arg-type]
 
 
 def test_unknown_path_is_the_404_gateway_response() -> None:
@@ -223,7 +223,7 @@ def test_a_fault_of_the_gateway_itself_is_a_json_500() -> None:
             raise RuntimeError("JWKS unreachable")
 
     code = FakeCode(echo)
-    client = Client(Gateway(code, BrokenVerifier()))  # type: ignore[arg-type]
+    client = GatewayClient(Gateway(code, BrokenVerifier()))  # type: ignore[arg-type]
 
     response = client.post("/things", json={}, headers={"Authorization": "Bearer good"})
 

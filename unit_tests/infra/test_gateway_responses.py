@@ -7,12 +7,12 @@ from typing import Any
 
 import pulumi
 import pytest
-from werkzeug.test import Client
 
 from embedded_stack.authorizer import AuthorizationError
 from embedded_stack.gateway import Gateway, gateway_response
 from lambdas import catalog
 from lambdas.catalog import AWS_DEFAULT_STATUS, Function, GatewayResponse, Route
+from unit_tests.gateway_client import GatewayClient
 from unit_tests.infra.conftest import Deployed
 
 ECHO = Function(name="echo", description="answers 200, or fails when asked to")
@@ -47,8 +47,8 @@ class Code:
         return handle
 
 
-def embedded(fails: bool = False, broken_authorizer: bool = False) -> Client:
-    return Client(Gateway(Code(fails), Refusing(broken_authorizer)))  # type: ignore[arg-type]
+def embedded(fails: bool = False, broken_authorizer: bool = False) -> GatewayClient:
+    return GatewayClient(Gateway(Code(fails), Refusing(broken_authorizer)))  # type: ignore[arg-type]
 
 
 def deployed_table(deployed: Deployed) -> dict[str, tuple[int | None, str]]:

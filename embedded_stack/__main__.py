@@ -18,7 +18,7 @@ from embedded_stack.stack import OUTPUTS_FILE, EmbeddedStack, StackSettings, Sta
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for chatty in ("werkzeug", "botocore", "urllib3"):
+    for chatty in ("werkzeug", "uvicorn", "botocore", "urllib3"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     stopped = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):

@@ -264,6 +264,7 @@ def test_ctrl_c_returns_within_a_second_and_kill_9_loses_only_the_last_seconds(t
     printed = second.output()
     assert "State: restored from .local-stack/" in printed
     assert f"API={second.api}" in printed  # the walkthrough, for this port
+    assert "uvicorn" not in printed  # the server's lifecycle lines are its own business, not the user's
     assert second.process.returncode == 0
 
     saved = persistence.load(tmp_path / ".local-stack")

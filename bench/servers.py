@@ -98,7 +98,10 @@ def bare_server(content_type: str, body: bytes) -> Iterator[str]:
 
 
 def serve_bare(port: int, content_type: str, body: bytes) -> None:
-    import uvicorn
+    import socket
+    import threading
+
+    from embedded_stack.edge import Serving
 
     headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
 
@@ -106,18 +109,9 @@ def serve_bare(port: int, content_type: str, body: bytes) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    # The gateway's server and settings (embedded_stack.edge.Serving), without the gateway.
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=port,
-        loop="uvloop",
-        ws="none",
-        lifespan="off",
-        access_log=False,
-        log_level="warning",
-        server_header=False,
-    )
+    listening = socket.create_server(("127.0.0.1", port))
+    Serving(app, listening, stop_seconds=0.1)  # the gateway's server and settings, without the gateway
+    threading.Event().wait()  # until the bench stops this process
 
 
 if __name__ == "__main__":

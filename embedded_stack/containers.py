@@ -113,6 +113,7 @@ class Container:
 
         `payload` is the event as JSON, as Lambda's Invoke API takes it."""
         context = json.dumps({"requestId": request_id, "timeoutSeconds": self.settings.timeout_seconds})
+        # The event's JSON goes in as it is (`{..., "event": <payload>}`): not decoded and encoded again.
         self._request = b"".join((context[:-1].encode(), b',"event":', payload, b"}\n"))
         self._function_deadline = None
         return await self._answer(integration_deadline)

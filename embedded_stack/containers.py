@@ -14,6 +14,7 @@ process's peak RSS). API Gateway's own 29 s integration timeout answers 504 whil
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import json
 import logging
@@ -25,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from infra.settings import PROJECT
 from infra.settings import StackSettings as DeployedSettings
@@ -76,7 +77,7 @@ class Container:
         self.generation = generation
         self.settings = settings
         self.init_ms: float | None = None  # set until the first invocation has reported it
-        self._buffer = b""
+        self._answers: Answers | None = None
         self._ready = False
         self._request = b""
         self._function_deadline: float | None = None
@@ -88,10 +89,9 @@ class Container:
             cwd=REPOSITORY,
             bufsize=0,
         )
-        # The gateway's event loop waits for these pipes; it never blocks on them.
-        assert self.process.stdin is not None and self.process.stdout is not None
+        # The gateway's event loop waits for the runtime's stdin to take an event; it never blocks on it.
+        assert self.process.stdin is not None
         os.set_blocking(self.process.stdin.fileno(), False)
-        os.set_blocking(self.process.stdout.fileno(), False)
 
     def _environment(self) -> dict[str, str]:
         name = self.function.name
@@ -150,23 +150,17 @@ class Container:
             try:
                 view = view[os.write(descriptor, view) :]
             except BlockingIOError:  # the pipe is full: the runtime has not read the whole event yet
-                await _until_ready(descriptor, deadline, writing=True)
+                await _until_writable(descriptor, deadline)
             except OSError as error:
                 raise FunctionFailed(f"container exited ({error})") from None
 
     async def _read(self, deadline: float) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        descriptor = self.process.stdout.fileno()
-        while b"\n" not in self._buffer:
-            try:
-                chunk = os.read(descriptor, 1 << 16)
-            except BlockingIOError:
-                await _until_ready(descriptor, deadline, writing=False)
-                continue
-            if not chunk:
-                raise FunctionFailed(f"container exited with status {self.process.wait()}")
-            self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
+        if self._answers is None:
+            assert self.process.stdout is not None
+            self._answers = Answers(self.process.stdout)
+        line = await self._answers.next_line(deadline)
+        if line is None:
+            raise FunctionFailed(f"container exited with status {self.process.wait()}")
         return dict(json.loads(line))
 
     @property
@@ -190,6 +184,62 @@ class Container:
         self.process.wait()
         if self.process.stdin:
             self.process.stdin.close()
+
+
+class Answers:
+    """A runtime's answers as its stdout delivers them, one JSON document a line. The event loop watches the pipe from
+    one answer to the next; at its end the pipe is unwatched, then closed (never the other way round: a descriptor
+    closed while watched may be reused by another file under the loop's eyes)."""
+
+    def __init__(self, stdout: IO[bytes]) -> None:
+        self._stdout = stdout
+        self._descriptor = stdout.fileno()
+        os.set_blocking(self._descriptor, False)
+        self._partial = b""
+        self._lines: collections.deque[bytes] = collections.deque()
+        self._ended = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._descriptor, self._readable)
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self._descriptor, 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:  # the runtime exited
+            self._loop.remove_reader(self._descriptor)
+            self._stdout.close()
+            self._ended = True
+        elif b"\n" in data:
+            *lines, self._partial = (self._partial + data).split(b"\n")
+            self._lines.extend(lines)
+        else:
+            self._partial += data
+            return
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def next_line(self, deadline: float) -> bytes | None:
+        """The next answer; None once the runtime has exited; TimeoutError at `deadline` (time.monotonic)."""
+        while not self._lines:
+            if self._ended:
+                return None
+            self._waiter = waiter = self._loop.create_future()
+            timer = self._loop.call_later(max(deadline - time.monotonic(), 0), _time_out, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        return self._lines.popleft()
+
+
+def _time_out(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 @dataclass
@@ -340,8 +390,8 @@ class Containers:
             )
 
 
-async def _until_ready(descriptor: int, deadline: float, writing: bool) -> None:
-    """Until `descriptor` can be read (or written); TimeoutError at `deadline` (time.monotonic)."""
+async def _until_writable(descriptor: int, deadline: float) -> None:
+    """Until `descriptor` can be written; TimeoutError at `deadline` (time.monotonic)."""
     loop = asyncio.get_running_loop()
     ready = loop.create_future()
 
@@ -349,13 +399,12 @@ async def _until_ready(descriptor: int, deadline: float, writing: bool) -> None:
         if not ready.done():
             ready.set_result(None)
 
-    watch, unwatch = (loop.add_writer, loop.remove_writer) if writing else (loop.add_reader, loop.remove_reader)
-    watch(descriptor, wake)
+    loop.add_writer(descriptor, wake)
     try:
         async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
             await ready
     finally:
-        unwatch(descriptor)
+        loop.remove_writer(descriptor)
 
 
 @functools.cache

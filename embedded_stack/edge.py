@@ -17,20 +17,23 @@ The server is uvicorn's HTTP/1.1 protocol (httptools), with keep-alive; `EdgePro
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
-import io
 import json
 import socket
 import threading
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
+from urllib.parse import parse_qsl
 from uuid import uuid4
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from werkzeug.wrappers import Request, Response
+from werkzeug.datastructures import Headers
+from werkzeug.http import parse_accept_header, parse_options_header, parse_set_header
+from werkzeug.sansio.utils import get_content_length
 
 from lambdas import catalog
 from lambdas.catalog import GatewayResponse
@@ -66,34 +69,96 @@ class Refused(Exception):
         self.response = response
 
 
-def request_from(scope: MutableMapping[str, Any]) -> Request:
+class HttpRequest:
+    """A request's line and headers as the gateway reads them (the body is read apart, by `read_body`).
+
+    Header names are as a WSGI server gives them (`User-Agent`, `X-Amz-Date`), a repeated header's values joined
+    with commas.
+    """
+
+    def __init__(
+        self, method: str, path: str, query_string: bytes, headers: dict[str, tuple[str, str]], client_ip: str
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query_string = query_string
+        self.client_ip = client_ip
+        self._headers = headers  # by the name's key (`USER_AGENT`): (name, value)
+
+    def header(self, name: str) -> str | None:
+        entry = self._headers.get(_header_key(name))
+        return entry[1] if entry else None
+
+    def headers(self) -> list[tuple[str, str]]:
+        return list(self._headers.values())
+
+    @functools.cached_property
+    def content_length(self) -> int | None:
+        return get_content_length(self.header("Content-Length"), self.header("Transfer-Encoding"))
+
+    @functools.cached_property
+    def mimetype(self) -> str:
+        return parse_options_header(self.header("Content-Type"))[0].lower()
+
+    @functools.cached_property
+    def args(self) -> list[tuple[str, str]]:
+        """The query's parameters in order; a value that is not UTF-8 stays percent-encoded."""
+        return parse_qsl(self.query_string.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+
+    @property
+    def full_path(self) -> str:
+        return f"{self.path}?{self.query_string.decode('latin-1')}" if self.query_string else self.path
+
+
+@functools.lru_cache(maxsize=512)
+def _header_key(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+@functools.lru_cache(maxsize=512)
+def _header_name(key: str) -> str:
+    return key.replace("_", "-").title()
+
+
+def request_from(scope: MutableMapping[str, Any]) -> HttpRequest:
     """The request of an ASGI HTTP scope, without its body (`read_body` reads it)."""
-    host, port = scope.get("server") or ("localhost", 80)
-    client = scope.get("client")
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": "",
-        # WSGI's text is the bytes as latin-1; werkzeug decodes the path as UTF-8 again.
-        "PATH_INFO": scope["path"].encode("utf-8", errors="surrogateescape").decode("latin-1"),
-        "QUERY_STRING": scope["query_string"].decode("latin-1"),
-        "SERVER_NAME": host,
-        "SERVER_PORT": str(port),
-        "SERVER_PROTOCOL": f"HTTP/{scope['http_version']}",
-        "REMOTE_ADDR": client[0] if client else "127.0.0.1",
-        "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": io.BytesIO(),
-    }
+    headers: dict[str, tuple[str, str]] = {}
     for raw_name, raw_value in scope["headers"]:
-        name, value = raw_name.decode("latin-1").upper().replace("-", "_"), raw_value.decode("latin-1")
-        key = name if name in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{name}"
-        environ[key] = f"{environ[key]},{value}" if key in environ else value
-    return Request(environ)
+        key, value = _header_key(raw_name.decode("latin-1")), raw_value.decode("latin-1")
+        if key in headers:
+            headers[key] = (headers[key][0], f"{headers[key][1]},{value}")
+        elif value or key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            headers[key] = (_header_name(key), value)
+    client = scope.get("client")
+    return HttpRequest(
+        scope["method"],
+        "/" + scope["path"].lstrip("/"),
+        scope["query_string"],
+        headers,
+        client[0] if client else "127.0.0.1",
+    )
 
 
-async def read_body(request: Request, receive: Callable[[], Awaitable[MutableMapping[str, Any]]]) -> bytes | None:
+class HttpResponse:
+    """An answer to send: a status, headers (werkzeug's, which refuse a value with a line break) and a body."""
+
+    def __init__(
+        self,
+        status_code: int,
+        data: bytes = b"",
+        headers: Headers | dict[str, str] | None = None,
+        from_function: bool = False,
+    ) -> None:
+        self.status_code = status_code
+        self.data = data
+        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.from_function = from_function  # a function's answer, passed on as it gave it
+
+
+async def read_body(request: HttpRequest, receive: Callable[[], Awaitable[MutableMapping[str, Any]]]) -> bytes | None:
     """The request's body, or None without one; Refused when it is too large or stops arriving."""
     declared = request.content_length
-    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    chunked = "chunked" in (request.header("Transfer-Encoding") or "").lower()
     if not declared and not chunked:
         return None
     check_declared_length(request)
@@ -118,7 +183,7 @@ async def read_body(request: Request, receive: Callable[[], Awaitable[MutableMap
     return b"".join(parts) or None
 
 
-def check_declared_length(request: Request) -> None:
+def check_declared_length(request: HttpRequest) -> None:
     """Refused when the declared body is over API Gateway's quota: the first thing API Gateway checks."""
     if (request.content_length or 0) > API_GATEWAY_PAYLOAD_LIMIT:
         raise Refused(catalog.REQUEST_TOO_LARGE)
@@ -133,23 +198,22 @@ def invocation_payload(event: dict[str, Any]) -> bytes:
     return payload
 
 
-def compress(request: Request, response: Response) -> Response:
+def compress(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Compresses `response` in place as API Gateway's `minimumCompressionSize` does, when the client accepts it."""
-    if response.headers.get("Content-Encoding") or response.direct_passthrough:
+    if len(response.data) < catalog.MINIMUM_COMPRESSION_SIZE or response.headers.get("Content-Encoding"):
         return response
-    body = response.get_data()
-    if len(body) < catalog.MINIMUM_COMPRESSION_SIZE:
-        return response
-    accepted = request.accept_encodings
+    accepted = parse_accept_header(request.header("Accept-Encoding"))
     if accepted.quality("gzip") > 0:
-        response.set_data(gzip.compress(body, compresslevel=6, mtime=0))
+        response.data = gzip.compress(response.data, compresslevel=6, mtime=0)
         response.headers["Content-Encoding"] = "gzip"
     elif accepted.quality("deflate") > 0:
-        response.set_data(zlib.compress(body, 6))
+        response.data = zlib.compress(response.data, 6)
         response.headers["Content-Encoding"] = "deflate"
     else:
         return response
-    response.vary.add("Accept-Encoding")
+    varies = parse_set_header(response.headers.get("Vary"))
+    varies.add("Accept-Encoding")
+    response.headers["Vary"] = varies.to_header()
     return response
 
 
@@ -157,15 +221,56 @@ def error_body(message: str) -> bytes:
     return json.dumps({"message": message, "requestId": str(uuid4())}, separators=(",", ":")).encode()
 
 
-async def send_response(send: Callable[[MutableMapping[str, Any]], Awaitable[None]], response: Response) -> None:
+async def send_response(send: Callable[[MutableMapping[str, Any]], Awaitable[None]], response: HttpResponse) -> None:
+    response.headers["Content-Length"] = str(len(response.data))
     headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.headers.items()]
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": response.get_data()})
+    await send({"type": "http.response.body", "body": response.data})
+
+
+class CoalescedWrites:
+    """A connection's transport whose writes reach the socket as one when a response is complete (or at the end of
+    the event loop's turn).
+
+    uvicorn writes a response's head and its body separately: two system calls and two TCP segments, the first of
+    which may wake the client for half an answer (docs/benchmarks.md measures what one write saves).
+    """
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class EdgeProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 protocol with the limits on the request line and headers, and refusals in the JSON shape
-    (uvicorn's own are plain text)."""
+    """uvicorn's HTTP/1.1 protocol with the limits on the request line and headers, refusals in the JSON shape
+    (uvicorn's own are plain text), and a response written at once."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._writes = CoalescedWrites(transport)
+        super().connection_made(cast(asyncio.Transport, self._writes))
+
+    def on_response_complete(self) -> None:
+        self._writes.flush()  # the answer goes now, before the gateway writes its access line
+        super().on_response_complete()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

@@ -24,11 +24,11 @@ from typing import Any, Protocol
 from uuid import uuid4
 
 from werkzeug.datastructures import Headers
-from werkzeug.wrappers import Request, Response
 
 from embedded_stack import edge
 from embedded_stack.authorizer import AuthorizationError
 from embedded_stack.containers import FunctionFailed, FunctionTimedOut, IntegrationTimedOut, Throttled
+from embedded_stack.edge import HttpRequest, HttpResponse
 from embedded_stack.events import lambda_context, proxy_event
 from lambdas import catalog
 from lambdas.catalog import GatewayResponse, Route, cors
@@ -162,12 +162,12 @@ class Gateway:
         log.info(
             "%s %s %d %.0fms",
             request.method,
-            request.full_path.rstrip("?"),
+            request.full_path,
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
 
-    async def handle(self, request: Request, receive: Receive, request_id: str) -> Response:
+    async def handle(self, request: HttpRequest, receive: Receive, request_id: str) -> HttpResponse:
         edge.check_declared_length(request)
         candidates = [route for route in self.code.routes() if route.path_pattern.match(request.path)]
         if not candidates:
@@ -185,7 +185,7 @@ class Gateway:
         claims = None
         if not route.public:
             try:
-                claims = self.authorizer.claims(request.headers.get("Authorization"))
+                claims = self.authorizer.claims(request.header("Authorization"))
             except AuthorizationError as refused:
                 log.info("authorizer refused %s %s: %s", request.method, request.path, refused)
                 return gateway_response(catalog.UNAUTHORIZED, request_id)
@@ -193,38 +193,38 @@ class Gateway:
         payload = edge.invocation_payload(self.event_for(request, route, body, request_id, claims))
         return await self.invoke(route.function, payload, request_id)
 
-    def post_process(self, request: Request, response: Response) -> Response:
+    def post_process(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         """What API Gateway adds on the way out: CORS headers on its own answers (a function's carry their own, as
         deployed), and compression."""
-        if not isinstance(response, IntegrationResponse):
-            for name, value in cors.response_headers(request.headers.get("Origin"), self.cors_allowed_origins).items():
+        if not response.from_function:
+            for name, value in cors.response_headers(request.header("Origin"), self.cors_allowed_origins).items():
                 response.headers[name] = value
         return edge.compress(request, response)
 
     def event_for(
-        self, request: Request, route: Route, body: bytes | None, request_id: str, claims: dict[str, str] | None
+        self, request: HttpRequest, route: Route, body: bytes | None, request_id: str, claims: dict[str, str] | None
     ) -> dict[str, Any]:
         match = route.path_pattern.match(request.path)
         assert match is not None
-        headers: dict[str, list[str]] = {}
-        for name, value in request.headers.items():
-            headers.setdefault(name, []).append(value)
+        query: dict[str, list[str]] = {}
+        for name, value in request.args:
+            query.setdefault(name, []).append(value)
         return proxy_event(
             request.method,
             request.path,
             resource=route.path,
             body=body,
             binary=is_binary(request.mimetype),
-            headers=headers,
-            query={name: request.args.getlist(name) for name in request.args},
+            headers={name: [value] for name, value in request.headers()},
+            query=query,
             path_parameters=match.groupdict(),
             claims=claims,
             stage=self.stage,
             request_id=request_id,
-            source_ip=request.remote_addr or "127.0.0.1",
+            source_ip=request.client_ip,
         )
 
-    async def invoke(self, function: catalog.Function, payload: bytes, request_id: str) -> Response:
+    async def invoke(self, function: catalog.Function, payload: bytes, request_id: str) -> HttpResponse:
         try:
             return proxy_response(await self.functions.invoke(function, payload, request_id))
         except Throttled:
@@ -252,11 +252,7 @@ def is_binary(mimetype: str) -> bool:
     return any(fnmatch.fnmatch(mimetype, pattern) for pattern in catalog.BINARY_MEDIA_TYPES)
 
 
-class IntegrationResponse(Response):
-    """A function's answer, passed on as the function gave it."""
-
-
-def proxy_response(result: dict[str, Any]) -> Response:
+def proxy_response(result: dict[str, Any]) -> HttpResponse:
     """The HTTP response for a proxy integration's result, which must be a dict with an int statusCode."""
     status = result["statusCode"]
     if not isinstance(status, int):
@@ -271,26 +267,25 @@ def proxy_response(result: dict[str, Any]) -> Response:
     body = result.get("body") or ""
     data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
     headers.setdefault("Content-Type", "application/json")
-    return IntegrationResponse(data, status=status, headers=headers)
+    return HttpResponse(status, data, headers, from_function=True)
 
 
-def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body, separators=(",", ":")), status=status, headers=headers, content_type="application/json"
-    )
+def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> HttpResponse:
+    data = json.dumps(body, separators=(",", ":")).encode()
+    return HttpResponse(status, data, {"Content-Type": "application/json"} | (headers or {}))
 
 
-def gateway_response(response: GatewayResponse, request_id: str) -> Response:
+def gateway_response(response: GatewayResponse, request_id: str) -> HttpResponse:
     return json_response(response.status, {"message": response.message, "requestId": request_id})
 
 
-def preflight_response(request: Request, allowed_origins: tuple[str, ...], methods: list[str]) -> Response:
+def preflight_response(request: HttpRequest, allowed_origins: tuple[str, ...], methods: list[str]) -> HttpResponse:
     """The deployed API's `OPTIONS` mock: 200, and `Access-Control-Allow-Origin` only for an allowed origin."""
-    headers = cors.preflight_headers(request.headers.get("Origin"), allowed_origins, methods)
-    return Response(b"", status=200, headers=headers, content_type="application/json")
+    headers = cors.preflight_headers(request.header("Origin"), allowed_origins, methods)
+    return HttpResponse(200, b"", {**headers, "Content-Type": "application/json"})
 
 
-def method_not_allowed(request_id: str, allowed: list[str]) -> Response:
+def method_not_allowed(request_id: str, allowed: list[str]) -> HttpResponse:
     return json_response(
         catalog.METHOD_NOT_ALLOWED_STATUS,
         {"message": catalog.METHOD_NOT_ALLOWED_MESSAGE, "requestId": request_id},

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -97,20 +97,25 @@ def bare_server(content_type: str, body: bytes) -> Iterator[str]:
         yield url
 
 
+def bare_app(content_type: str, body: bytes) -> Callable[..., Awaitable[None]]:
+    """An ASGI app answering every request with `body`, and doing nothing else."""
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
 def serve_bare(port: int, content_type: str, body: bytes) -> None:
     import socket
     import threading
 
     from embedded_stack.edge import Serving
 
-    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
-
-    async def app(scope, receive, send):
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
     listening = socket.create_server(("127.0.0.1", port))
-    Serving(app, listening, stop_seconds=0.1)  # the gateway's server and settings, without the gateway
+    Serving(bare_app(content_type, body), listening, stop_seconds=0.1)  # the gateway's server, without the gateway
     threading.Event().wait()  # until the bench stops this process
 
 

@@ -11,19 +11,25 @@ import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
+from typing import TextIO  # noqa: E402
 
 from embedded_stack import walkthrough  # noqa: E402
 from embedded_stack.stack import OUTPUTS_FILE, EmbeddedStack, StackSettings, StartError  # noqa: E402
 
 
-def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+def configure_logging(stream: TextIO | None = None) -> None:
+    """The console log of `make run` (stderr, unless `stream`): one line a request and a REPORT line an invocation."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=stream)
     # Nothing in the format needs the caller's frame, thread or process: the logging HOWTO's "Optimization" settings
     # spare each record their cost (a frame walk, two system calls), paid twice a request.
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     for chatty in ("werkzeug", "uvicorn", "botocore", "urllib3"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+def main() -> int:
+    configure_logging()
     stopped = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stopped.set())

@@ -320,12 +320,12 @@ class Serving:
         )
         self.port = int(listening.getsockname()[1])
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
+        self.thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [listening]}, name="api-gateway", daemon=True
         )
-        self._thread.start()
+        self.thread.start()
 
     def stop(self) -> None:
         """Stops serving (uvicorn looks every 0.1 s) and closes the listening socket."""
         self._server.should_exit = True
-        self._thread.join(timeout=5)
+        self.thread.join(timeout=5)

@@ -56,7 +56,8 @@ def run() -> list[dict[str, Any]]:
             listening = socket.create_server(("127.0.0.1", 0))
             bare = Serving(bare_app("application/json", b'{"status":"ok"}'), listening, stop_seconds=0.1)
             try:
-                targets = {"candidate": (f"{stack.api_url}/health", gateway), "baseline": (bare_url(bare), bare.thread)}
+                bare_url = f"http://127.0.0.1:{bare.port}/health"
+                targets = {"candidate": (f"{stack.api_url}/health", gateway), "baseline": (bare_url, bare.thread)}
                 samples = measure(targets)
             finally:
                 bare.stop()
@@ -70,10 +71,6 @@ def run() -> list[dict[str, Any]]:
             "server's with a bare app answering a fixed body",
         )
     ]
-
-
-def bare_url(serving: Any) -> str:
-    return f"http://127.0.0.1:{serving.port}/health"
 
 
 def measure(targets: dict[str, tuple[str, threading.Thread]]) -> dict[str, list[float]]:

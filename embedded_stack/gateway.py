@@ -215,7 +215,7 @@ class Gateway:
             resource=route.path,
             body=body,
             binary=is_binary(request.mimetype),
-            headers={name: [value] for name, value in request.headers()},
+            headers=dict(request.headers()),
             query=query,
             path_parameters=match.groupdict(),
             claims=claims,

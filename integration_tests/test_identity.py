@@ -149,7 +149,7 @@ def test_an_invalid_confirmation_is_400(api: Api, body: dict[str, str]) -> None:
 # ---------------------------------------------------------------------------------------------- refresh errors
 
 
-@pytest.mark.parametrize("token", ["not-a-refresh-token", str(uuid.uuid4())])
+@pytest.mark.parametrize("token", ["not-a-refresh-token", str(uuid.uuid4())], ids=["malformed", "unknown"])
 def test_a_bad_refresh_token_is_401(api: Api, token: str) -> None:
     response = api.post("/auth/refresh", json={"refreshToken": token})
 

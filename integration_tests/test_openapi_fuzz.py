@@ -3,7 +3,7 @@
 The document is the one `GET /openapi.json` serves, built from every function's routes, so routes added later are
 fuzzed with no list here. Signed in as a fresh user, through Schemathesis' auth provider: it leaves the token out
 where a case is meant to go without one, and its `ignored_auth` check proves protected routes refuse them. A fixed
-seed makes a run repeatable; FUZZ_EXAMPLES (examples per operation: 25 in `make test`, about two minutes) sets the
+seed makes a run repeatable; FUZZ_EXAMPLES (examples per operation: 25 in `make test`, under a minute) sets the
 budget, and `make fuzz` raises it.
 """
 

@@ -242,7 +242,9 @@ def test_an_unknown_id_is_404_and_a_malformed_one_400(api: Api, auth_headers: di
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("POST", "/sla-errors"), ("GET", "/sla-errors"), ("GET", f"/sla-errors/{uuid.uuid4()}")]
+    ("method", "path"),
+    [("POST", "/sla-errors"), ("GET", "/sla-errors"), ("GET", f"/sla-errors/{uuid.uuid4()}")],
+    ids=["create", "list", "read"],
 )
 def test_every_route_needs_a_token(api: Api, method: str, path: str) -> None:
     response = api.request(method, path, json=breach() if method == "POST" else None)

@@ -16,7 +16,9 @@ install: $(STAMP)
 install-run: $(RUN_STAMP)
 
 # uv installs the hash-pinned locks (pip 23 refuses locks whose dependencies ask for extras, e.g. coverage[toml]),
-# in parallel and showing its progress; pip only bootstraps uv itself.
+# in parallel and showing its progress; pip only bootstraps uv itself. It compiles the bytecode once, at install:
+# where PYTHONDONTWRITEBYTECODE is set (CI images, this project's machine), every start of the stack and of each
+# Lambda container would otherwise compile moto, botocore and Powertools again (`make run` started in 5.6 s, not 2.3).
 # Made once, when missing (a new bootstrap.lock takes `make clean`): its date must not trigger reinstalls.
 $(VENV)/bin/uv:
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -26,13 +28,13 @@ $(VENV)/bin/uv:
 
 $(STAMP): requirements/dev.lock requirements/run.lock pyproject.toml | $(VENV)/bin/uv
 	@echo "Installing everything for tests and deploys (requirements/dev.lock)"
-	$(VENV)/bin/uv pip install --python $(PY) --require-hashes -r requirements/dev.lock
+	$(VENV)/bin/uv pip install --python $(PY) --require-hashes --compile-bytecode -r requirements/dev.lock
 	@rm -f $(VENV)/.installed-*
 	@touch $@ $(RUN_STAMP)
 
 $(RUN_STAMP): requirements/run.lock pyproject.toml | $(VENV)/bin/uv
 	@echo "Installing what the local stack needs (requirements/run.lock)"
-	$(VENV)/bin/uv pip install --python $(PY) --require-hashes -r requirements/run.lock
+	$(VENV)/bin/uv pip install --python $(PY) --require-hashes --compile-bytecode -r requirements/run.lock
 	@rm -f $(VENV)/.installed-run-*
 	@touch $@
 

@@ -33,7 +33,7 @@ def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 3
         try:
             if requests.get(url, timeout=1).ok:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or listening but not serving yet
             pass
         time.sleep(poll)
     raise TimeoutError(f"{url} did not answer within {timeout} s")

@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import free_port, interleaved, row
-from bench.servers import wait_until_answering
+from bench.local_stack import CHALICE_PROJECT
+from bench.servers import ROOT, wait_until_answering
 
-ROOT = Path(__file__).resolve().parent.parent
-CHALICE_PROJECT = Path(__file__).resolve().parent / "chalice_baseline"
 ROUNDS = int(os.environ.get("BENCH_FIRST_RUN_ROUNDS", 3))
 PYTHON = "python3.11"  # what `make run` makes its environment from (the Makefile's PYTHON)
 

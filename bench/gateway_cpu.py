@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import row
-from bench.servers import bare_app
+from bench.servers import ROOT, bare_app
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 7))
 REQUESTS = int(os.environ.get("BENCH_CPU_REQUESTS", 300))
-REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def cpu_seconds(thread: threading.Thread) -> float:
@@ -76,11 +75,11 @@ def run() -> list[dict[str, Any]]:
 def measure(targets: dict[str, tuple[str, threading.Thread]]) -> dict[str, list[float]]:
     client = subprocess.Popen(
         [sys.executable, "-m", "bench.gateway_cpu", "client"],
-        cwd=REPOSITORY,
+        cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env=os.environ | {"PYTHONPATH": str(REPOSITORY)},
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
     )
     assert client.stdin is not None and client.stdout is not None
 

@@ -281,7 +281,11 @@ class Containers:
         except BaseException:  # it failed, or the stack stops while it runs: its state is unknown
             self._discard(container, kill=True)
             raise
-        self._report(container, request_id, answer["durationMs"], answer["maxMemoryUsedMb"])
+        # Lambda reports an invocation once its response is on its way: the REPORT line waits for the loop's next
+        # turn, after the gateway has written the answer.
+        asyncio.get_running_loop().call_soon(
+            self._report, container, request_id, answer["durationMs"], answer["maxMemoryUsedMb"]
+        )
         self._release(container)
         if "errorType" in answer:
             raise FunctionFailed(answer["errorType"])

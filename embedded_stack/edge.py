@@ -27,14 +27,15 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import Any, cast
 from urllib.parse import parse_qsl
-from uuid import uuid4
 
+import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_accept_header, parse_options_header, parse_set_header
 from werkzeug.sansio.utils import get_content_length
 
+from embedded_stack.events import new_request_id
 from lambdas import catalog
 from lambdas.catalog import GatewayResponse
 
@@ -84,6 +85,7 @@ class HttpRequest:
         self.query_string = query_string
         self.client_ip = client_ip
         self._headers = headers  # by the name's key (`USER_AGENT`): (name, value)
+        self.content_length = get_content_length(self.header("Content-Length"), self.header("Transfer-Encoding"))
 
     def header(self, name: str) -> str | None:
         entry = self._headers.get(_header_key(name))
@@ -92,15 +94,12 @@ class HttpRequest:
     def headers(self) -> list[tuple[str, str]]:
         return list(self._headers.values())
 
-    @functools.cached_property
-    def content_length(self) -> int | None:
-        return get_content_length(self.header("Content-Length"), self.header("Transfer-Encoding"))
-
-    @functools.cached_property
+    # Properties, not cached ones: each is read once a request, and Python 3.11's cached_property takes a lock.
+    @property
     def mimetype(self) -> str:
         return parse_options_header(self.header("Content-Type"))[0].lower()
 
-    @functools.cached_property
+    @property
     def args(self) -> list[tuple[str, str]]:
         """The query's parameters in order; a value that is not UTF-8 stays percent-encoded."""
         return parse_qsl(self.query_string.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
@@ -192,7 +191,7 @@ def check_declared_length(request: HttpRequest) -> None:
 def invocation_payload(event: dict[str, Any]) -> bytes:
     """`event` as the JSON Lambda is invoked with; Refused when Lambda would reject it as a synchronous
     invocation's payload."""
-    payload = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    payload = orjson.dumps(event)  # compact UTF-8, as json.dumps(separators=(",", ":"), ensure_ascii=False) writes it
     if len(payload) > LAMBDA_PAYLOAD_LIMIT:
         raise Refused(catalog.REQUEST_TOO_LARGE)
     return payload
@@ -218,7 +217,7 @@ def compress(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 def error_body(message: str) -> bytes:
-    return json.dumps({"message": message, "requestId": str(uuid4())}, separators=(",", ":")).encode()
+    return json.dumps({"message": message, "requestId": new_request_id()}, separators=(",", ":")).encode()
 
 
 async def send_response(send: Callable[[MutableMapping[str, Any]], Awaitable[None]], response: HttpResponse) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
+import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -44,7 +44,7 @@ def proxy_event(
     multi_headers = _multi(headers)
     multi_query = _multi(query)
     now = datetime.now(UTC)
-    request_id = request_id or str(uuid4())
+    request_id = request_id or new_request_id()
     host = next((values[-1] for name, values in multi_headers.items() if name.lower() == "host"), "localhost")
     user_agent = next((values[-1] for name, values in multi_headers.items() if name.lower() == "user-agent"), None)
     if isinstance(body, bytes):
@@ -52,8 +52,10 @@ def proxy_event(
         body = base64.b64encode(body).decode("ascii") if binary else body.decode("utf-8", errors="replace")
     elif body is not None and binary:
         body = base64.b64encode(body.encode("utf-8")).decode("ascii")
-    # English, whatever the locale (and cheaper than three strftime calls)
-    request_time = f"{now.day:02}/{MONTHS[now.month - 1]}/{now.year}:{now:%H:%M:%S} +0000"
+    # English, whatever the locale, and without strftime (which costs more than the rest of the event)
+    request_time = (
+        f"{now.day:02}/{MONTHS[now.month - 1]}/{now.year}:{now.hour:02}:{now.minute:02}:{now.second:02} +0000"
+    )
     request_context: dict[str, Any] = {
         "accountId": ACCOUNT_ID,
         "apiId": API_ID,
@@ -103,6 +105,14 @@ def proxy_event(
     }
 
 
+def new_request_id() -> str:
+    """A request id as API Gateway and Lambda write them: a version 4 UUID. From `random`, not `uuid.uuid4`: an id
+    names a request and guards nothing, and uuid4 makes a system call (os.urandom) for each."""
+    bits = random.getrandbits(128) & ~(0xF << 76) & ~(0x3 << 62) | (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122
+    digits = f"{bits:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
 def _multi(values: Multi | None) -> dict[str, list[str]]:
     return {name: [value] if isinstance(value, str) else list(value) for name, value in (values or {}).items()}
 
@@ -115,7 +125,7 @@ class LambdaContext:
     timeout_seconds: float = 29.0  # API Gateway's integration timeout
     memory_limit_in_mb: int = 256
     function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid4()))
+    aws_request_id: str = field(default_factory=lambda: new_request_id())
     _deadline: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -15,13 +15,14 @@ import functools
 import importlib
 import json
 import logging
+import re
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from uuid import uuid4
 
 from werkzeug.datastructures import Headers
 
@@ -29,7 +30,7 @@ from embedded_stack import edge
 from embedded_stack.authorizer import AuthorizationError
 from embedded_stack.containers import FunctionFailed, FunctionTimedOut, IntegrationTimedOut, Throttled
 from embedded_stack.edge import HttpRequest, HttpResponse
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.events import lambda_context, new_request_id, proxy_event
 from lambdas import catalog
 from lambdas.catalog import GatewayResponse, Route, cors
 
@@ -103,6 +104,44 @@ class HandlerCode:
         return tuple(sorted((str(path), path.stat().st_mtime_ns) for path in self._sources.rglob("*.py")))
 
 
+@dataclass(frozen=True)
+class Resource:
+    """An API Gateway resource: a path, what matches it, and its methods' routes."""
+
+    path: str
+    pattern: re.Pattern[str]
+    methods: dict[str, Route]
+
+
+class Resources:
+    """The routes grouped by resource, looked up as API Gateway does: a literal path segment is preferred to a
+    {parameter}, so literal paths come first (by exact lookup), then the others, fewest parameters first."""
+
+    def __init__(self, routes: tuple[Route, ...]) -> None:
+        methods: dict[str, dict[str, Route]] = {}
+        for route in routes:
+            methods.setdefault(route.path, {})[route.method] = route
+        resources = [
+            Resource(path, by_method[next(iter(by_method))].path_pattern, by_method)
+            for path, by_method in methods.items()
+        ]
+        self._literal = {resource.path: resource for resource in resources if "{" not in resource.path}
+        self._parametrized = sorted(
+            (resource for resource in resources if "{" in resource.path), key=lambda resource: resource.path.count("{")
+        )
+
+    def find(self, path: str) -> tuple[Resource, dict[str, str]] | None:
+        """The resource serving `path` and its path parameters; None if no resource does."""
+        literal = self._literal.get(path)
+        if literal is not None:
+            return literal, {}
+        for resource in self._parametrized:
+            match = resource.pattern.match(path)
+            if match is not None:
+                return resource, match.groupdict()
+        return None
+
+
 class Functions(Protocol):
     async def invoke(self, function: catalog.Function, payload: bytes, request_id: str) -> dict[str, Any]:
         """The function's result for the event `payload` (JSON, as Lambda's Invoke API takes it); Throttled,
@@ -139,6 +178,15 @@ class Gateway:
         self.stage = stage
         self.cors_allowed_origins = cors_allowed_origins
         self.functions = functions or InProcess(code)
+        self._routes: tuple[Route, ...] = ()
+        self._resource_table = Resources(())
+
+    def _resources(self) -> Resources:
+        """The routes by resource, built again after a reload (the catalog then gives other routes)."""
+        routes = self.code.routes()
+        if routes is not self._routes:
+            self._resource_table, self._routes = Resources(routes), routes
+        return self._resource_table
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI application: one HTTP request, answered as API Gateway answers it."""
@@ -146,7 +194,7 @@ class Gateway:
             return  # no lifespan or WebSocket: the server runs with neither
         started = time.perf_counter()
         request = edge.request_from(scope)
-        request_id = str(uuid4())
+        request_id = new_request_id()
         try:
             response = await self.handle(request, receive, request_id)
         except edge.Refused as refused:
@@ -169,19 +217,15 @@ class Gateway:
 
     async def handle(self, request: HttpRequest, receive: Receive, request_id: str) -> HttpResponse:
         edge.check_declared_length(request)
-        candidates = [route for route in self.code.routes() if route.path_pattern.match(request.path)]
-        if not candidates:
+        found = self._resources().find(request.path)
+        if found is None:
             return gateway_response(catalog.NOT_FOUND, request_id)
-        # API Gateway prefers a literal path segment to a {parameter}.
-        candidates.sort(key=lambda route: route.path.count("{"))
-        resource = candidates[0].path
-        route = next((r for r in candidates if r.path == resource and r.method == request.method), None)
+        resource, path_parameters = found
+        route = resource.methods.get(request.method)
         if route is None and request.method == "OPTIONS" and self.cors_allowed_origins:
-            methods = [r.method for r in candidates if r.path == resource]
-            return preflight_response(request, self.cors_allowed_origins, methods)
+            return preflight_response(request, self.cors_allowed_origins, list(resource.methods))
         if route is None:
-            allowed = sorted(r.method for r in candidates if r.path == resource)
-            return method_not_allowed(request_id, allowed)
+            return method_not_allowed(request_id, sorted(resource.methods))
         claims = None
         if not route.public:
             try:
@@ -190,7 +234,7 @@ class Gateway:
                 log.info("authorizer refused %s %s: %s", request.method, request.path, refused)
                 return gateway_response(catalog.UNAUTHORIZED, request_id)
         body = await edge.read_body(request, receive)
-        payload = edge.invocation_payload(self.event_for(request, route, body, request_id, claims))
+        payload = edge.invocation_payload(self.event_for(request, route, path_parameters, body, request_id, claims))
         return await self.invoke(route.function, payload, request_id)
 
     def post_process(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -202,10 +246,14 @@ class Gateway:
         return edge.compress(request, response)
 
     def event_for(
-        self, request: HttpRequest, route: Route, body: bytes | None, request_id: str, claims: dict[str, str] | None
+        self,
+        request: HttpRequest,
+        route: Route,
+        path_parameters: dict[str, str],
+        body: bytes | None,
+        request_id: str,
+        claims: dict[str, str] | None,
     ) -> dict[str, Any]:
-        match = route.path_pattern.match(request.path)
-        assert match is not None
         query: dict[str, list[str]] = {}
         for name, value in request.args:
             query.setdefault(name, []).append(value)
@@ -217,7 +265,7 @@ class Gateway:
             binary=is_binary(request.mimetype),
             headers=dict(request.headers()),
             query=query,
-            path_parameters=match.groupdict(),
+            path_parameters=path_parameters,
             claims=claims,
             stage=self.stage,
             request_id=request_id,

@@ -3,8 +3,9 @@
 Like Lambda's runtime interface client it imports the handler once (the init phase), reports how long that took,
 then answers one event at a time for as long as the container lives. The protocol with the pool
 (embedded_stack/containers.py) is one JSON document per line: on stdin the invocations, on the original stdout the
-answers. Whatever the function itself prints or logs goes to stderr, which the container shares with the stack's
-console, as Lambda sends it to CloudWatch.
+answers. An event is decoded by orjson (fast); an answer is encoded by the standard library's json, because orjson
+would also encode a dataclass or a datetime, which Lambda's runtime refuses. Whatever the function itself prints
+or logs goes to stderr, which the container shares with the stack's console, as Lambda sends it to CloudWatch.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import time
 import traceback
 from collections.abc import Callable
 from typing import IO, Any
+
+import orjson
 
 from embedded_stack.events import LambdaContext
 
@@ -92,7 +95,7 @@ def serve(module: str, requests: IO[bytes], channel: IO[bytes]) -> None:
         return
     answer(channel, {"initMs": (time.perf_counter() - started) * 1000})
     for line in requests:
-        answer_invocation(channel, handler, json.loads(line))
+        answer_invocation(channel, handler, orjson.loads(line))
 
 
 def main() -> None:

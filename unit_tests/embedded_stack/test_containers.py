@@ -82,6 +82,11 @@ def invoke(pool: Containers, function: Function = SLOW, **command: Any) -> dict[
     return dict(json.loads(result["body"]))
 
 
+def report_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The REPORT lines logged so far (a container over its memory size also logs a warning, as coverage's can)."""
+    return [record.getMessage() for record in caplog.records if record.getMessage().startswith("REPORT")]
+
+
 def in_thread(target: Any) -> tuple[threading.Thread, dict[str, Any]]:
     outcome: dict[str, Any] = {}
 
@@ -119,10 +124,9 @@ def test_a_warm_container_is_reused_and_only_its_first_invocation_reports_init(
 
     assert first["pid"] == second["pid"] and (first["calls"], second["calls"]) == (1, 2)
     assert (first["function"], first["memory"]) == ("slow", 256)
-    # Only the REPORT lines: a container over its memory size also logs a warning (as coverage's can be here).
-    lines = [record.getMessage() for record in caplog.records if record.name.endswith(".slow")]
-    reports = [REPORT.match(line) for line in lines if line.startswith("REPORT")]
-    assert all(reports) and len(reports) == 2
+    assert wait_until(lambda: len(report_lines(caplog)) == 2)  # written once the answer is on its way
+    reports = [REPORT.match(line) for line in report_lines(caplog)]
+    assert all(reports)
     assert reports[0]["init"] and not reports[1]["init"]  # type: ignore[index]
     assert reports[0]["id"] == first["requestId"]  # type: ignore[index]
 
@@ -136,7 +140,8 @@ def test_a_container_reports_its_own_peak_memory_not_the_stacks(
 
     invoke(pool_with())
 
-    (report,) = [record.getMessage() for record in caplog.records if record.getMessage().startswith("REPORT")]
+    assert wait_until(lambda: len(report_lines(caplog)) == 1)
+    (report,) = report_lines(caplog)
     used = int(re.search(r"Max Memory Used: (\d+) MB", report)[1])  # type: ignore[index]
     assert used < 150, report  # a bare handler's process: tens of MB; the stack's 300 MB are not its own
     del stack_memory

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
+import uuid
+from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.events import lambda_context, new_request_id, proxy_event
 
 
 def full_event() -> dict:
@@ -87,3 +90,26 @@ def test_a_text_body_that_is_not_utf8_is_passed_on_with_replacement_characters()
 
     assert event["body"] == '{"name": "\ufffd\ufffd"}'
     assert event["isBase64Encoded"] is False
+
+
+def test_request_ids_are_version_4_uuids_each_new() -> None:
+    ids = [new_request_id() for _ in range(2000)]
+
+    assert len(set(ids)) == len(ids)
+    for request_id in ids:
+        parsed = uuid.UUID(request_id)
+        assert (str(parsed), parsed.version, parsed.variant) == (request_id, 4, uuid.RFC_4122)
+    assert (
+        proxy_event("GET", "/x")["requestContext"]["requestId"]
+        != proxy_event("GET", "/x")["requestContext"]["requestId"]
+    )
+
+
+def test_the_request_time_is_api_gateways_clf_format_in_utc() -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    context = proxy_event("GET", "/x")["requestContext"]
+    after = datetime.now(UTC)
+
+    assert re.fullmatch(r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000", context["requestTime"])
+    assert before <= datetime.strptime(context["requestTime"], "%d/%b/%Y:%H:%M:%S %z") <= after
+    assert before.timestamp() * 1000 <= context["requestTimeEpoch"] <= after.timestamp() * 1000

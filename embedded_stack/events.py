@@ -125,7 +125,7 @@ class LambdaContext:
     timeout_seconds: float = 29.0  # API Gateway's integration timeout
     memory_limit_in_mb: int = 256
     function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: new_request_id())
+    aws_request_id: str = field(default_factory=new_request_id)
     _deadline: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

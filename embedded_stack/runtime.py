@@ -15,6 +15,7 @@ import importlib
 import json
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -99,6 +100,9 @@ def serve(module: str, requests: IO[bytes], channel: IO[bytes]) -> None:
 
 
 def main() -> None:
+    # A terminal's Ctrl-C reaches every process of its foreground group: the stack's, which stops the containers
+    # (closing their input, killing those still busy), and each container's, which leaves it to the stack.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The protocol keeps the real stdout; the function's prints go to stderr, even those of C extensions.
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

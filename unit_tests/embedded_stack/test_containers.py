@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import signal
 import threading
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
@@ -129,6 +131,18 @@ def test_a_warm_container_is_reused_and_only_its_first_invocation_reports_init(
     assert all(reports)
     assert reports[0]["init"] and not reports[1]["init"]  # type: ignore[index]
     assert reports[0]["id"] == first["requestId"]  # type: ignore[index]
+
+
+def test_a_container_leaves_ctrl_c_to_the_stack(pool_with: Any) -> None:
+    # A terminal's Ctrl-C signals the whole foreground process group, containers included: the stack stops them
+    # itself (no traceback from each), and a container goes on serving until it does.
+    pool = pool_with()
+    first = invoke(pool)
+
+    os.kill(first["pid"], signal.SIGINT)
+    second = invoke(pool)
+
+    assert (second["pid"], second["calls"]) == (first["pid"], 2)
 
 
 def test_a_container_reports_its_own_peak_memory_not_the_stacks(

@@ -148,6 +148,8 @@ def with_cors_headers(event: dict[str, Any], result: dict[str, Any]) -> dict[str
     """Adds the CORS headers an allowed `Origin` gets to any answer, errors included. Powertools' CORSConfig takes
     exact origins only, not `http://localhost:*`."""
     origin = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "origin"), None)
+    if origin is None:  # not a browser's cross-origin call: nothing to add, and no need to read the allowed list
+        return result
     added = cors.response_headers(origin, cors.from_environment(os.environ))
     if added:
         headers = result.setdefault("multiValueHeaders", {})

@@ -3,14 +3,16 @@
 Both serve the same two routes against the same moto server: `GET /health`, and a DynamoDB read (`GET
 /tenants/{id}`: one GetItem; the stack's route is protected, so it also checks a Cognito ID token, whose cost is
 measured and reported on its own). The stack runs as `make run` runs it (`python -m embedded_stack`, its logs
-included); chalice as `chalice local --no-autoreload`. The clients run in separate processes, on kept-alive
-HTTP/1.1 connections (both servers keep them), with the standard library's http.client.
+included); chalice as `chalice local --no-autoreload`. The clients run in separate processes, with the standard
+library's http.client: each request on a new connection (as curl makes them), and apart on kept-alive HTTP/1.1
+connections (as requests' Session and browsers do; both servers keep them, chalice about 40 ms late per request).
 
-- local_health_p50 / local_read_p50: median latency over 5 rounds x 500 requests, rounds interleaved (stack, then
-  chalice, in each round); the ratio's min/max is over the rounds. The read's candidate is the stack's latency
-  minus the authorizer's median cost (local_authorizer_cost), which chalice does not pay.
-- local_throughput_<n>: requests per second of n concurrent client processes on /health for 2 s, 3 interleaved
-  rounds; the ratio is the stack's throughput over chalice's (higher is better).
+- local_health_p50 / local_read_p50 (and their _keepalive rows): median latency over 5 rounds x 500 requests,
+  rounds interleaved (stack, then chalice, in each round); the ratio's min/max is over the rounds. The read's
+  candidate is the stack's latency minus the authorizer's median cost (local_authorizer_cost), which chalice does
+  not pay.
+- local_throughput_<n> (and local_throughput_8_keepalive): requests per second of n concurrent client processes on
+  /health for 2 s, 3 interleaved rounds; the ratio is the stack's throughput over chalice's (higher is better).
 
 `python -m bench.local_stack` runs it alone.
 """

@@ -1,4 +1,6 @@
-"""What every bench module shares: interleaved rounds, and one row per figure.
+"""What every bench module shares: the repository's root, free ports, interleaved rounds, and one row per figure.
+
+Standard library only: bench/local_stack.py's client processes import it.
 
 A row (TEAM contract): name, candidate and baseline medians, unit, ratio = candidate median / baseline median,
 ratio_min/ratio_max over the rounds (each round's candidate / the same round's baseline), the min-max of each
@@ -13,8 +15,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
 
 

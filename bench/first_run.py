@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import free_port, interleaved, row
+from bench.common import ROOT, free_port, interleaved, row
 from bench.local_stack import CHALICE_PROJECT
-from bench.servers import ROOT, wait_until_answering
+from bench.servers import wait_until_answering
 
 ROUNDS = int(os.environ.get("BENCH_FIRST_RUN_ROUNDS", 3))
 PYTHON = "python3.11"  # what `make run` makes its environment from (the Makefile's PYTHON)

@@ -24,8 +24,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bench.common import row
-from bench.servers import ROOT, bare_app
+from bench.common import ROOT, row
+from bench.servers import bare_app
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 7))
 REQUESTS = int(os.environ.get("BENCH_CPU_REQUESTS", 300))

@@ -33,19 +33,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, free_port
+
 CHALICE_PROJECT = Path(__file__).resolve().parent / "chalice_baseline"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 500))
 THROUGHPUT_ROUNDS = int(os.environ.get("BENCH_THROUGHPUT_ROUNDS", 3))
 THROUGHPUT_SECONDS = 2.0
 CLIENTS = (1, 4, 8, 16)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], limit: float = 180.0) -> None:
@@ -76,7 +71,7 @@ def answered(url: str, process: subprocess.Popen[bytes], limit: float) -> None:
 def start_stack(workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, Any]]:
     """`make run`'s command, in a scratch directory (its outputs and data stay there)."""
     api_port, aws_port = free_port(), free_port()
-    environment = os.environ | {"API_PORT": str(api_port), "AWS_PORT": str(aws_port), "PYTHONPATH": str(REPOSITORY)}
+    environment = os.environ | {"API_PORT": str(api_port), "AWS_PORT": str(aws_port), "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "embedded_stack"],
         cwd=workdir,
@@ -152,10 +147,10 @@ def authorizer_seconds(outputs: dict[str, Any], token: str) -> float:
 def run_client(mode: str, spec: dict[str, Any]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "bench.local_stack", mode, json.dumps(spec)],
-        cwd=REPOSITORY,
+        cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env=os.environ | {"PYTHONPATH": str(REPOSITORY)},
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
     )
 
 

@@ -20,9 +20,7 @@ from typing import Any
 
 import requests
 
-from bench.common import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, free_port
 
 
 def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 300.0, poll: float = 0.005) -> None:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 from collections.abc import Iterator
 
 import pytest
 from aws_lambda_powertools import Logger
 
+from embedded_stack.events import lambda_context, proxy_event
 from embedded_stack.provision import Provisioned
 from lambdas import catalog
-from unit_tests.helpers import call
+from unit_tests.helpers import CALLER_CLAIMS, call
 
 TOKEN = "eyJraWQiOiJzZWNyZXQtaWQtdG9rZW4ifQ.never-logged.signature"
 BODY_SECRET = "Never-Logged-Body-42"
@@ -72,3 +74,30 @@ def test_no_function_logs_the_token_or_the_body(
     assert "canary" in logged, "the log is not captured: the test would pass whatever the handler logs"
     assert TOKEN not in logged
     assert BODY_SECRET not in logged
+
+
+def test_each_log_line_names_the_request_it_belongs_to(aws: Provisioned) -> None:
+    """A function's JSON log carries API Gateway's request id as `correlation_id` (an operator finds a request's
+    lines from the requestId an error answer quotes), the current request's, not the previous one's."""
+    from lambdas.sla_errors import handler
+
+    buffer = io.StringIO()
+    previous = handler.logger.registered_handler.setStream(buffer)  # type: ignore[attr-defined]
+    try:
+        request_ids = ["0f7d6c2e-1111-4a5b-8c9d-000000000001", "0f7d6c2e-2222-4a5b-8c9d-000000000002"]
+        for request_id in request_ids:
+            event = proxy_event(
+                "POST",
+                "/sla-errors",
+                resource="/sla-errors",
+                body=json.dumps({"fileName": "daily.csv", "expectedAt": "2024-05-01T06:00:00Z"}),
+                headers={"Content-Type": "application/json"},
+                claims=CALLER_CLAIMS,
+                request_id=request_id,
+            )
+            assert handler.lambda_handler(event, lambda_context("sla_errors"))["statusCode"] == 200
+    finally:
+        handler.logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    assert [line["correlation_id"] for line in lines if line["message"] == "sla error recorded"] == request_ids

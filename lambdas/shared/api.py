@@ -21,7 +21,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.catalog import AUTHORIZER_NAME, cors
@@ -135,8 +134,11 @@ def lambda_handler_for(
     """
     operations = request_checks.OperationIndex(app)
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+    @logger.inject_lambda_context(log_event=False)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # Looked up, not given as `correlation_id_path`: Powertools evaluates that JMESPath expression on every
+        # invocation, which costs as much as the rest of the decorator.
+        logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
         refused = _refusal(event, operations)
         return with_cors_headers(event, refused if refused is not None else app.resolve(event, context))
 

@@ -13,6 +13,11 @@ connections (as requests' Session and browsers do; both servers keep them, chali
   not pay.
 - local_throughput_<n> (and local_throughput_8_keepalive): requests per second of n concurrent client processes on
   /health for 2 s, 3 interleaved rounds; the ratio is the stack's throughput over chalice's (higher is better).
+- local_health_p50_same_function / local_throughput_8_same_function: the same measures (new connections) against a
+  second `chalice local` whose `/health` is the stack's own function (bench/chalice_same_function: the Powertools
+  resolver the stack runs in a container, called in chalice's process), interleaved with the others. chalice's
+  one-line view does far less than that function; these rows compare what serves the function, the function being
+  the same.
 
 `python -m bench.local_stack` runs it alone.
 """
@@ -36,6 +41,7 @@ from typing import Any
 from bench.common import ROOT, free_port
 
 CHALICE_PROJECT = Path(__file__).resolve().parent / "chalice_baseline"
+SAME_FUNCTION_PROJECT = Path(__file__).resolve().parent / "chalice_same_function"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 500))
 THROUGHPUT_ROUNDS = int(os.environ.get("BENCH_THROUGHPUT_ROUNDS", 3))
@@ -86,16 +92,17 @@ def start_stack(workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, 
     return process, api, outputs
 
 
-def start_chalice(outputs: dict[str, Any]) -> tuple[subprocess.Popen[bytes], str]:
+def start_chalice(outputs: dict[str, Any], project: Path = CHALICE_PROJECT) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     environment = os.environ | {
+        "PYTHONPATH": str(ROOT),  # the same-function app imports the stack's function
         "AWS_ENDPOINT_URL": outputs["awsEndpoint"],
         "AWS_DEFAULT_REGION": outputs["region"],
         "AWS_ACCESS_KEY_ID": "embedded",
         "AWS_SECRET_ACCESS_KEY": "embedded",
         "TENANTS_TABLE": outputs["tables"]["tenants"],
     }
-    chalice = [str(Path(sys.executable).parent / "chalice"), "--project-dir", str(CHALICE_PROJECT)]
+    chalice = [str(Path(sys.executable).parent / "chalice"), "--project-dir", str(project)]
     process = subprocess.Popen(
         [*chalice, "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port)],
         env=environment,
@@ -206,15 +213,30 @@ def run() -> list[dict[str, Any]]:
         cleanup.callback(stop, stack)
         chalice, baseline = start_chalice(outputs)
         cleanup.callback(stop, chalice)
+        same_function_chalice, same_function = start_chalice(outputs, SAME_FUNCTION_PROJECT)
+        cleanup.callback(stop, same_function_chalice)
         token, tenant_id = signed_in_tenant(api)
         authorized = {"Authorization": f"Bearer {token}"}
         authorizer = authorizer_seconds(outputs, token)
 
         for keep_alive, mode in ((False, "new connection per request"), (True, "kept-alive connection")):
             suffix = "_keepalive" if keep_alive else ""
-            health = latency_rounds({"stack": (f"{api}/health", {}), "chalice": (f"{baseline}/health", {})}, keep_alive)
+            targets = {"stack": (f"{api}/health", {}), "chalice": (f"{baseline}/health", {})}
+            if not keep_alive:  # chalice's 40 ms a kept-alive request says enough once
+                targets["same_function"] = (f"{same_function}/health", {})
+            health = latency_rounds(targets, keep_alive)
             name = f"local_health_p50{suffix}"
             rows.append(row(name, health["stack"], health["chalice"], "s", f"GET /health, {mode}"))
+            if not keep_alive:
+                rows.append(
+                    row(
+                        "local_health_p50_same_function",
+                        health["stack"],
+                        health["same_function"],
+                        "s",
+                        f"GET /health, {mode}; chalice serves the stack's own function in its process",
+                    )
+                )
             read = latency_rounds(
                 {
                     "stack": (f"{api}/tenants/{tenant_id}", authorized),
@@ -243,22 +265,22 @@ def run() -> list[dict[str, Any]]:
         )
 
         for keep_alive, clients in [(False, n) for n in CLIENTS] + [(True, 8)]:
-            throughput(f"{api}/health", clients, 1.0, keep_alive)  # warm: as many containers as clients
-            throughput(f"{baseline}/health", clients, 1.0, keep_alive)
-            ours, theirs = [], []
+            servers = {"stack": api, "chalice": baseline}
+            if clients == 8 and not keep_alive:
+                servers["same_function"] = same_function
+            for server in servers.values():  # warm: as many containers as clients
+                throughput(f"{server}/health", clients, 1.0, keep_alive)
+            rates: dict[str, list[float]] = {name: [] for name in servers}
             for _ in range(THROUGHPUT_ROUNDS):
-                ours.append(throughput(f"{api}/health", clients, THROUGHPUT_SECONDS, keep_alive))
-                theirs.append(throughput(f"{baseline}/health", clients, THROUGHPUT_SECONDS, keep_alive))
+                for name, server in servers.items():
+                    rates[name].append(throughput(f"{server}/health", clients, THROUGHPUT_SECONDS, keep_alive))
             mode = "kept-alive connections" if keep_alive else "a new connection per request"
-            rows.append(
-                row(
-                    f"local_throughput_{clients}" + ("_keepalive" if keep_alive else ""),
-                    ours,
-                    theirs,
-                    "req/s",
-                    f"{clients} concurrent clients on GET /health, {mode} (higher is better)",
-                )
-            )
+            name = f"local_throughput_{clients}" + ("_keepalive" if keep_alive else "")
+            note = f"{clients} concurrent clients on GET /health, {mode} (higher is better)"
+            rows.append(row(name, rates["stack"], rates["chalice"], "req/s", note))
+            if "same_function" in rates:
+                note += "; chalice serves the stack's own function in its process"
+                rows.append(row(f"{name}_same_function", rates["stack"], rates["same_function"], "req/s", note))
     return rows
 
 

@@ -13,11 +13,11 @@ connections (as requests' Session and browsers do; both servers keep them, chali
   not pay.
 - local_throughput_<n> (and local_throughput_8_keepalive): requests per second of n concurrent client processes on
   /health for 2 s, 3 interleaved rounds; the ratio is the stack's throughput over chalice's (higher is better).
-- local_health_p50_same_function / local_throughput_8_same_function: the same measures (new connections) against a
-  second `chalice local` whose `/health` is the stack's own function (bench/chalice_same_function: the Powertools
-  resolver the stack runs in a container, called in chalice's process), interleaved with the others. chalice's
-  one-line view does far less than that function; these rows compare what serves the function, the function being
-  the same.
+- local_health_p50_same_function / local_read_p50_same_function / local_throughput_8_same_function: the same
+  measures (new connections) against a second `chalice local` whose routes call the stack's own functions
+  (bench/chalice_same_function: the Powertools resolvers the stack runs in containers, called in chalice's process),
+  interleaved with the others. chalice's one-line views do far less than those functions; these rows compare what
+  serves a function, the function being the same.
 
 `python -m bench.local_stack` runs it alone.
 """
@@ -237,23 +237,32 @@ def run() -> list[dict[str, Any]]:
                         f"GET /health, {mode}; chalice serves the stack's own function in its process",
                     )
                 )
-            read = latency_rounds(
-                {
-                    "stack": (f"{api}/tenants/{tenant_id}", authorized),
-                    "chalice": (f"{baseline}/tenants/{tenant_id}", {}),
-                },
-                keep_alive,
+            targets = {
+                "stack": (f"{api}/tenants/{tenant_id}", authorized),
+                "chalice": (f"{baseline}/tenants/{tenant_id}", {}),
+            }
+            if not keep_alive:
+                targets["same_function"] = (f"{same_function}/tenants/{tenant_id}", authorized)
+            read = latency_rounds(targets, keep_alive)
+            stack_read = [seconds - authorizer for seconds in read["stack"]]
+            without_authorizer = (
+                f"the stack's authorizer ({authorizer * 1000:.2f} ms) taken out "
+                f"(with it: {statistics.median(read['stack']) * 1000:.2f} ms)"
             )
             rows.append(
                 row(
                     f"local_read_p50{suffix}",
-                    [seconds - authorizer for seconds in read["stack"]],
+                    stack_read,
                     read["chalice"],
                     "s",
-                    f"one GetItem, {mode}; the stack's authorizer ({authorizer * 1000:.2f} ms) taken out "
-                    f"(with it: {statistics.median(read['stack']) * 1000:.2f} ms)",
+                    f"one GetItem, {mode}; {without_authorizer}",
                 )
             )
+            if not keep_alive:
+                note = (
+                    f"one GetItem, {mode}; chalice serves the stack's own function in its process; {without_authorizer}"
+                )
+                rows.append(row("local_read_p50_same_function", stack_read, read["same_function"], "s", note))
         rows.append(
             row(
                 "local_authorizer_cost",

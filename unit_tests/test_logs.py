@@ -1,4 +1,5 @@
-"""No function logs what a request carries: the caller's token, or a body (it may hold a password or a token).
+"""What the functions log: never what a request carries (the caller's token, or a body, which may hold a password
+or a token), and on every line the request it belongs to.
 
 Powertools logs every event when POWERTOOLS_LOGGER_LOG_EVENT is set, as an operator may set it to debug; the
 event carries the `Authorization` header. Every API function must refuse, whatever the environment says.

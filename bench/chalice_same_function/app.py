@@ -1,29 +1,41 @@
 """The second `chalice local` baseline of bench/local_stack.py: chalice's local gateway in front of the stack's own
-`/health` function (lambdas/platform/handler.py, a Powertools resolver with request and response validation),
-called in chalice's process as chalice calls its own app.
+functions for the same two routes (`/health`: lambdas/platform, `/tenants/{tenantId}`: lambdas/tenants; Powertools
+resolvers with request and response validation), called in chalice's process as chalice calls its own app.
 
-bench/chalice_baseline answers `/health` with a one-line view; the stack runs the real function in a container. This
-baseline runs the same function without a container, so the two sides do the same work in the function and differ
-only in what serves it. The glue is what a user would write: chalice's local event lacks fields of an API Gateway proxy
-event that Powertools reads, and chalice's server expects single-valued headers.
+bench/chalice_baseline answers with one-line views; the stack runs the real functions in containers. This baseline
+runs the same functions without containers, so the two sides do the same work in the function and differ only in
+what serves it. The glue is what a user would write: chalice's local event lacks fields of an API Gateway proxy event
+that Powertools reads, the functions behind a protected route read the caller from the authorizer's claims, and
+chalice's server expects single-valued headers. The claims are read from the token without checking it (the stack's
+check is measured apart and taken out of its figure).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import jwt
 from chalice import Chalice
 
-from lambdas.platform.handler import lambda_handler
+from embedded_stack.authorizer import render_claims
+from lambdas.platform.handler import lambda_handler as platform
+from lambdas.tenants.handler import lambda_handler as tenants
+
+FUNCTIONS = {"/health": platform, "/tenants/{tenantId}": tenants}
 
 
-class PowertoolsFunction(Chalice):
-    """A Chalice app whose Lambda entry point is the stack's function; its routes only tell chalice what exists."""
+class StackFunctions(Chalice):
+    """A Chalice app whose Lambda entry point calls the stack's functions; its routes only tell chalice what exists."""
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = event["requestContext"]
-        headers = event["headers"]
-        result = lambda_handler(
+        headers = event["headers"]  # chalice lower-cases their names
+        request_context = request | {"requestId": context.aws_request_id, "stage": "api"}
+        if "authorization" in headers:
+            token = headers["authorization"].removeprefix("Bearer ")
+            claims = render_claims(jwt.decode(token, options={"verify_signature": False}))
+            request_context["authorizer"] = {"claims": claims}
+        result = FUNCTIONS[request["resourcePath"]](
             {
                 "resource": request["resourcePath"],
                 "path": request["path"],
@@ -34,7 +46,7 @@ class PowertoolsFunction(Chalice):
                 "multiValueQueryStringParameters": event["multiValueQueryStringParameters"],
                 "pathParameters": event["pathParameters"],
                 "stageVariables": None,
-                "requestContext": request | {"requestId": context.aws_request_id, "stage": "api"},
+                "requestContext": request_context,
                 "body": event["body"],
                 "isBase64Encoded": event.get("isBase64Encoded", False),
             },
@@ -48,9 +60,14 @@ class PowertoolsFunction(Chalice):
         return result | {"headers": (result.get("headers") or {}) | repeated, "multiValueHeaders": {}}
 
 
-app = PowertoolsFunction(app_name="chalice-same-function")
+app = StackFunctions(app_name="chalice-same-function")
 
 
 @app.route("/health")
 def health() -> None:
-    raise AssertionError("never called: the function answers /health")
+    raise AssertionError("never called: the stack's function answers")
+
+
+@app.route("/tenants/{tenantId}")
+def tenant(tenantId: str) -> None:
+    raise AssertionError("never called: the stack's function answers")

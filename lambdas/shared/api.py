@@ -137,7 +137,7 @@ def lambda_handler_for(
     @logger.inject_lambda_context(log_event=False)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Looked up, not given as `correlation_id_path`: Powertools evaluates that JMESPath expression on every
-        # invocation, which costs as much as the rest of the decorator.
+        # invocation, which costs more than the rest of the decorator.
         logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
         refused = _refusal(event, operations)
         return with_cors_headers(event, refused if refused is not None else app.resolve(event, context))

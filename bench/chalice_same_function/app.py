@@ -12,16 +12,20 @@ check is measured apart and taken out of its figure).
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import jwt
 from chalice import Chalice
 
 from embedded_stack.authorizer import render_claims
-from lambdas.platform.handler import lambda_handler as platform
-from lambdas.tenants.handler import lambda_handler as tenants
+from lambdas import catalog
 
-FUNCTIONS = {"/health": platform, "/tenants/{tenantId}": tenants}
+# Which function answers a route is the catalog's to say, as for the stack.
+STACK_FUNCTIONS = {
+    (route.method, route.path): importlib.import_module(route.function.module).lambda_handler
+    for route in catalog.routes()
+}
 
 
 class StackFunctions(Chalice):
@@ -35,7 +39,7 @@ class StackFunctions(Chalice):
             token = headers["authorization"].removeprefix("Bearer ")
             claims = render_claims(jwt.decode(token, options={"verify_signature": False}))
             request_context["authorizer"] = {"claims": claims}
-        result = FUNCTIONS[request["resourcePath"]](
+        result = STACK_FUNCTIONS[request["httpMethod"], request["resourcePath"]](
             {
                 "resource": request["resourcePath"],
                 "path": request["path"],

@@ -301,12 +301,20 @@ class EdgeProtocol(HttpToolsProtocol):
 
 
 class Serving:
-    """An ASGI application served by uvicorn in an event loop of its own thread, as the stack serves the gateway."""
+    """An ASGI application served by uvicorn in an event loop of its own thread, as the stack serves the gateway
+    (`http=EdgeProtocol`, the default) and moto (uvicorn's own HTTP/1.1 protocol: no API Gateway limits there)."""
 
-    def __init__(self, app: Callable[..., Awaitable[None]], listening: socket.socket, stop_seconds: float) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Awaitable[None]],
+        listening: socket.socket,
+        stop_seconds: float,
+        http: type[asyncio.Protocol] | str = EdgeProtocol,
+        name: str = "api-gateway",
+    ) -> None:
         config = uvicorn.Config(
             app,
-            http=EdgeProtocol,
+            http=http,
             loop="uvloop",
             ws="none",
             lifespan="off",
@@ -319,9 +327,7 @@ class Serving:
         )
         self.port = int(listening.getsockname()[1])
         self._server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [listening]}, name="api-gateway", daemon=True
-        )
+        self.thread = threading.Thread(target=self._server.run, kwargs={"sockets": [listening]}, name=name, daemon=True)
         self.thread.start()
 
     def stop(self) -> None:

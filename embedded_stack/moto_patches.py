@@ -1,4 +1,4 @@
-"""Four fixes to moto 5.2.5 for a long-running, concurrent local stack (`install()` applies them all, once).
+"""Six fixes to moto 5.2.5 for a long-running, concurrent local stack (`install()` applies them all, once).
 
 1. Requests are serialised per service. moto's backends are plain Python objects without locks, and its server
    runs each request in a thread: two TransactWriteItems at once interleave inside
@@ -27,6 +27,21 @@
    moto only the items its key condition, start key and limit can reach (found by bisection), so it costs
    O(log partition + page). moto still does the rest (conditions, filter, projection, LastEvaluatedKey); a Query
    on an index, with a legacy QueryFilter or with begins_with on a binary key goes to moto unchanged.
+
+5. A request finds its service and action without reading moto's package. For every request, moto's dispatcher
+   lists the directories of moto's package (`list_of_moto_modules`: a directory listing and a `stat` per entry, to
+   ask whether the host names a service), and each response class lists its methods with `inspect.getmembers`, to
+   ask whether the action is one: a tenth of a GetItem's time. `SerialisedDispatcher` remembers each host's service
+   (for at most `HOSTS_REMEMBERED` hosts: a host comes from the caller's credential scope), and a class's method
+   names are listed once.
+
+6. An item's attribute values are answered as they are stored. moto writes every response through a serializer
+   driven by botocore's shapes: for each attribute value (a structure of ten members, S to BOOL) it looks for each
+   member under its name and its aliases, so an 11-attribute GetItem spends about 1 ms there and a Query of a page
+   of items ten times that. An attribute value that is one string, number, boolean, null, string set or number set,
+   in the JSON types the serializer would write, is written as it is: the serializer's output for it is that value
+   itself. Binary values, maps and lists go through the serializer (maps and lists member by member, so their
+   plain values take the same path).
 """
 
 from __future__ import annotations
@@ -40,6 +55,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import moto.core.responses as moto_responses
+import moto.core.serialize as moto_serialize
 import moto.dynamodb.models as dynamodb_models
 from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
@@ -48,6 +65,7 @@ from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 _INSTALLED_MARK = "_embedded_stack_patch"
+HOSTS_REMEMBERED = 256
 _install_lock = threading.Lock()
 
 TransactWriteItems = Callable[[DynamoDBBackend, list[dict[str, Any]]], None]
@@ -63,6 +81,11 @@ def install() -> None:
         Table.__init__ = _with_sorted_partitions(Table.__init__)  # type: ignore[method-assign]
         Table.query = _reading_its_range(Table.query)  # type: ignore[method-assign]
         original: TransactWriteItems = DynamoDBBackend.transact_write_items
+        moto_responses.method_names_from_class = functools.cache(moto_responses.method_names_from_class)
+        json_serializer = moto_serialize.BaseJSONSerializer
+        json_serializer._serialize_type_structure = _plain_attribute_values_as_they_are(  # type: ignore[method-assign]
+            json_serializer._serialize_type_structure
+        )
         DynamoDBBackend.transact_write_items = _undoable(original)  # type: ignore[method-assign]
 
 
@@ -83,6 +106,8 @@ class SerialisedDispatcher(DomainDispatcherApplication):
         self._service_locks: dict[int, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self._on_request = on_request
+        # Called under moto's dispatcher lock; the answer depends on the host alone.
+        self.get_backend_for_host = functools.lru_cache(maxsize=HOSTS_REMEMBERED)(super().get_backend_for_host)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         backend_app = self.get_application(environ)
@@ -370,3 +395,32 @@ def _bounds(keys: list[DynamoType], comparison: str | None, values: list[DynamoT
         "BETWEEN": lambda: (bisect.bisect_left(keys, values[0]), bisect.bisect_right(keys, values[-1])),
     }
     return bounds[comparison]() if comparison in bounds else None
+
+
+# 6. Attribute values answered as they are -------------------------------------------------------------------------
+
+# The members of DynamoDB's AttributeValue whose JSON the serializer writes unchanged, and the Python type of each.
+_PLAIN_ATTRIBUTE_TYPES: dict[str, type] = {"S": str, "N": str, "BOOL": bool, "NULL": bool, "SS": list, "NS": list}
+
+SerializeStructure = Callable[[Any, dict[str, Any], Any, Any, str], None]
+
+
+def _plain_attribute_values_as_they_are(serialize_structure: SerializeStructure) -> SerializeStructure:
+    @functools.wraps(serialize_structure)
+    def serialize(self: Any, serialized: dict[str, Any], value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue" and _is_plain_attribute_value(value):
+            serialized[self.get_serialized_name(shape, key)] = value
+            return
+        serialize_structure(self, serialized, value, shape, key)
+
+    return serialize
+
+
+def _is_plain_attribute_value(value: Any) -> bool:
+    if type(value) is not dict or len(value) != 1:
+        return False
+    ((kind, content),) = value.items()
+    plain_type = _PLAIN_ATTRIBUTE_TYPES.get(kind)
+    if plain_type is None or type(content) is not plain_type:
+        return False
+    return plain_type is not list or all(type(each) is str for each in content)

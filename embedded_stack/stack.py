@@ -2,9 +2,9 @@
 
 moto runs with the project's adaptations (embedded_stack.moto_patches: one request at a time per service, no
 table copies per transaction, no instance kept forever; embedded_stack.signing_key: tokens signed with the stack's
-own key). With `state_dir` set (`make run`: `.local-stack/`), the state is restored at start and snapshotted while
-it runs (embedded_stack.persistence); tables, buckets and the user pool are created only when missing, so their
-names and ids stay the same across restarts.
+own key), served with connections kept open (`MotoServer`). With `state_dir` set (`make run`: `.local-stack/`),
+the state is restored at start and snapshotted while it runs (embedded_stack.persistence); tables, buckets and the
+user pool are created only when missing, so their names and ids stay the same across restarts.
 """
 
 from __future__ import annotations
@@ -15,13 +15,19 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from a2wsgi import WSGIMiddleware
+from moto.core.request import (
+    PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+    environ_key_for_header,
+    should_preserve_original_header_name,
+)
+from moto.moto_server.werkzeug_app import create_backend_app
 
 from embedded_stack import edge, moto_patches, persistence, signing_key
 from embedded_stack.containers import Containers, FunctionSettings
@@ -38,10 +44,49 @@ OUTPUTS_FILE = STATE_DIR / "outputs.json"
 PORTS_TRIED = 20
 # How often the servers look at their shutdown flag: Ctrl-C returns within about this.
 POLL_SECONDS = 0.1
+# Threads running moto's requests. Each service runs one request at a time (moto_patches), so most of them wait on
+# a service's lock; enough that a burst on one service (16 containers of a function) leaves room for the others.
+MOTO_THREADS = 32
 
 
 class StartError(Exception):
     """The stack cannot start; the message says what to do."""
+
+
+class MotoServer:
+    """moto's application served as AWS serves its APIs: connections kept open across requests.
+
+    moto's own server (Werkzeug's) closes the connection after every answer, so each AWS call of a function would
+    connect anew and start a thread. Here uvicorn keeps the connections, and a pool of threads runs the requests
+    (moto's application is WSGI: blocking, and one request at a time per service)."""
+
+    def __init__(self, dispatcher: Any, listening: socket.socket, stop_seconds: float = POLL_SECONDS) -> None:
+        self._application = WSGIMiddleware(keeping_metadata_names(dispatcher), workers=MOTO_THREADS)
+        self._serving = edge.Serving(self._application, listening, stop_seconds, http="httptools", name="moto")
+        self.port = self._serving.port
+
+    def stop(self) -> None:
+        self._serving.stop()
+        self._application.executor.shutdown(wait=False)
+
+
+def keeping_metadata_names(application: Callable[..., Any]) -> Callable[..., Any]:
+    """`application` told the names of the S3 metadata headers as they were sent, as moto's own server tells it.
+
+    WSGI folds `-` and `_` in a header's name into one `_`; S3 keeps `x-amz-meta-snake_case` and
+    `x-amz-meta-kebab-case` apart, and moto does when its server names them (moto.core.request)."""
+
+    def with_metadata_names(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        names: dict[str, str] = {}
+        for raw_name, _ in environ["asgi.scope"]["headers"]:
+            name = raw_name.decode("latin-1")
+            if should_preserve_original_header_name(name):
+                names.setdefault(environ_key_for_header(name), name)
+        if names:
+            environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
+        return application(environ, start_response)
+
+    return with_metadata_names
 
 
 @dataclass
@@ -90,7 +135,7 @@ class EmbeddedStack:
     # Ports that were busy and replaced by the next free one: {"API_PORT": (3000, 3001)}.
     moved_ports: dict[str, tuple[int, int]] = field(default_factory=dict)
     restored: bool = False
-    _servers: list[tuple[BaseWSGIServer, threading.Thread]] = field(default_factory=list)
+    _moto_server: MotoServer | None = None
     _api_server: edge.Serving | None = None
     _sockets: list[socket.socket] = field(default_factory=list)
     _snapshots: persistence.Snapshots | None = None
@@ -115,8 +160,9 @@ class EmbeddedStack:
             persistence.restore(state)
             self.restored = True
         dispatcher = moto_patches.SerialisedDispatcher(create_backend_app, on_request=self._request_seen)
-        moto_server = self._serve(dispatcher, aws_socket, MotoRequestHandler, "moto")
-        aws_endpoint = f"http://{settings.host}:{moto_server.port}"
+        self._sockets.remove(aws_socket)  # the server closes it when it stops
+        self._moto_server = MotoServer(dispatcher, aws_socket)
+        aws_endpoint = f"http://{settings.host}:{self._moto_server.port}"
         # The functions run in this process: they see what Lambda's environment would give them.
         os.environ.update(
             {
@@ -169,12 +215,9 @@ class EmbeddedStack:
         if self._api_server:
             self._api_server.stop()
             self._api_server = None
-        for server, _ in self._servers:
-            server.shutdown()
-        for server, thread in self._servers:
-            server.server_close()
-            thread.join(timeout=5)
-        self._servers.clear()
+        if self._moto_server:
+            self._moto_server.stop()
+            self._moto_server = None
         for listening in self._sockets:
             listening.close()  # bound but never served: the start failed half-way
         self._sockets.clear()
@@ -201,20 +244,6 @@ class EmbeddedStack:
     def _request_seen(self, environ: dict[str, Any]) -> None:
         if self._snapshots:
             self._snapshots.request_seen(environ)
-
-    def _serve(
-        self, app: Any, listening: socket.socket, handler: type[WSGIRequestHandler], name: str
-    ) -> BaseWSGIServer:
-        try:
-            server = make_server(
-                self.settings.host, 0, app, threaded=True, request_handler=handler, fd=listening.fileno()
-            )
-        finally:
-            listening.close()  # the server holds its own duplicate
-        thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), name=name, daemon=True)
-        thread.start()
-        self._servers.append((server, thread))
-        return server
 
     def _listen(self, variable: str, port: int, chosen: bool) -> socket.socket:
         """A listening socket on `port`, or on the next free one when the user chose no port."""

@@ -3,23 +3,31 @@ forever (embedded_stack.moto_patches)."""
 
 from __future__ import annotations
 
+import http.client
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import boto3
+import moto.backends
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from moto.core.serialize import BaseJSONSerializer, XFormedAttributePicker, get_serializer_class
+from moto.core.utils import get_service_model
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
-from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
+from moto.moto_server.werkzeug_app import create_backend_app
 
 from embedded_stack import moto_patches
 from embedded_stack.provision import Provisioned
+from embedded_stack.stack import MotoServer
 from lambdas.shared.aws import client
 
 KEY_FREE = "attribute_not_exists(pk)"
@@ -32,20 +40,11 @@ def patched() -> None:
 
 @pytest.fixture
 def moto_server() -> Iterator[str]:
-    """moto's server with the stack's dispatcher, on a free port, in this process."""
-    server = make_server(
-        "127.0.0.1",
-        0,
-        moto_patches.SerialisedDispatcher(create_backend_app),
-        threaded=True,
-        request_handler=MotoRequestHandler,
-    )
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    """moto's server as the stack serves it, on a free port, in this process."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    server = MotoServer(moto_patches.SerialisedDispatcher(create_backend_app), listening, stop_seconds=0.05)
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
 
 
 def dynamodb_at(endpoint: str) -> Any:
@@ -158,6 +157,52 @@ def test_a_request_waits_for_the_one_in_flight_in_its_service_but_not_in_another
     assert second_done.is_set()
 
 
+def test_a_connection_stays_open_across_requests(moto_server: str) -> None:
+    connection = http.client.HTTPConnection(moto_server.removeprefix("http://"), timeout=10)
+    answers, sockets = [], []
+    try:
+        for _ in range(3):
+            connection.request("GET", "/")  # unsigned: moto's default service, S3 (ListBuckets)
+            answer = connection.getresponse()
+            answer.read()
+            answers.append(answer)
+            sockets.append(connection.sock)  # http.client drops its socket after an answer that closes it
+    finally:
+        connection.close()
+
+    assert [answer.status for answer in answers] == [200, 200, 200]
+    assert not any(answer.will_close for answer in answers)
+    assert sockets[0] is not None and all(sock is sockets[0] for sock in sockets)
+
+
+def test_s3_metadata_keeps_the_underscores_in_its_keys_as_motos_own_server_does(moto_server: str) -> None:
+    s3 = boto3.client(
+        "s3", endpoint_url=moto_server, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    s3.create_bucket(Bucket="metadata")
+    s3.put_object(Bucket="metadata", Key="k", Body=b"x", Metadata={"snake_case": "1", "kebab-case": "2"})
+
+    assert s3.head_object(Bucket="metadata", Key="k")["Metadata"] == {"snake_case": "1", "kebab-case": "2"}
+
+
+def test_a_hosts_service_is_found_once_not_by_listing_motos_package_each_request(
+    moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listings = []
+    list_of_moto_modules = moto.backends.list_of_moto_modules
+
+    def counted() -> Any:
+        listings.append(1)
+        return list_of_moto_modules()
+
+    monkeypatch.setattr(moto.backends, "list_of_moto_modules", counted)
+    dynamodb = dynamodb_at(moto_server)
+    tables = [dynamodb.list_tables()["TableNames"] for _ in range(3)]
+
+    assert tables[0] == tables[1] == tables[2]
+    assert len(listings) == 1
+
+
 def put(table: str, pk: str, **attributes: str) -> dict[str, Any]:
     item = {"pk": {"S": pk}} | {name: {"S": value} for name, value in attributes.items()}
     return {"Put": {"TableName": table, "Item": item, "ConditionExpression": KEY_FREE}}
@@ -268,3 +313,58 @@ def test_items_that_were_overwritten_are_not_kept_alive(table: str) -> None:
     # moto's list would hold all 400 versions and the update's copies.
     assert len(Item.instances_tracked) == tracked_before  # type: ignore[attr-defined]
     assert items_of(table)["kept"]["count"] == {"N": "199"}
+
+
+# 6. Attribute values answered as they are ------------------------------------------------------------------------
+def scalar_values() -> st.SearchStrategy[dict[str, Any]]:
+    texts = st.text(max_size=6)
+    numbers = st.from_regex(r"-?[0-9]{1,6}(\.[0-9]{1,3})?", fullmatch=True)
+    return st.one_of(
+        texts.map(lambda text: {"S": text}),
+        numbers.map(lambda number: {"N": number}),
+        st.binary(max_size=6).map(lambda data: {"B": data}),
+        st.booleans().map(lambda flag: {"BOOL": flag}),
+        st.just({"NULL": True}),
+        st.lists(texts, min_size=1, max_size=3).map(lambda texts: {"SS": texts}),
+        st.lists(numbers, min_size=1, max_size=3).map(lambda numbers: {"NS": numbers}),
+        st.lists(st.binary(max_size=4), min_size=1, max_size=3).map(lambda blobs: {"BS": blobs}),
+        # Shapes the fast path must leave to the serializer: not the JSON types it writes unchanged.
+        st.integers().map(lambda number: {"N": number}),
+        st.lists(st.integers(), min_size=1, max_size=2).map(lambda numbers: {"NS": numbers}),
+        st.just({"S": "two", "N": "1"}),
+    )
+
+
+attribute_values = st.recursive(
+    scalar_values(),
+    lambda children: st.one_of(
+        st.dictionaries(st.text(min_size=1, max_size=4), children, max_size=3).map(lambda map_: {"M": map_}),
+        st.lists(children, max_size=3).map(lambda list_: {"L": list_}),
+    ),
+    max_leaves=12,
+)
+stored_items = st.dictionaries(st.text(min_size=1, max_size=5), attribute_values, min_size=1, max_size=6)
+
+
+def serialized(operation: str, result: dict[str, Any]) -> Any:
+    """The body moto's DynamoDB answers `operation` with, for the backend's `result`."""
+    operation_model = get_service_model("dynamodb").operation_model(operation)
+    serializer = get_serializer_class("dynamodb", "json")(
+        operation_model=operation_model, pretty_print=False, value_picker=XFormedAttributePicker()
+    )
+    return serializer.serialize(result)
+
+
+@settings(max_examples=300, deadline=None)
+@given(item=stored_items, page=st.lists(stored_items, max_size=3))
+def test_items_are_answered_exactly_as_motos_serializer_answers_them(
+    item: dict[str, Any], page: list[dict[str, Any]]
+) -> None:
+    structure = BaseJSONSerializer._serialize_type_structure
+    results = {"GetItem": {"Item": item}, "Query": {"Items": page, "Count": len(page), "ScannedCount": len(page)}}
+
+    with_fast_path = {operation: serialized(operation, result) for operation, result in results.items()}
+    with mock.patch.object(BaseJSONSerializer, "_serialize_type_structure", structure.__wrapped__):
+        as_moto_ships = {operation: serialized(operation, result) for operation, result in results.items()}
+
+    assert with_fast_path == as_moto_ships

@@ -14,7 +14,7 @@ one boto3 client per endpoint, made once, its connections pooled.
 
 Medians of REQUESTS calls per round, ROUNDS rounds, the two endpoints interleaved (which goes first alternates).
 
-`python -m bench.moto_server` runs it alone (about a minute).
+`python -m bench.moto_server` runs it alone (about a minute and a half).
 """
 
 from __future__ import annotations

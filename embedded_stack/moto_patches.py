@@ -80,12 +80,13 @@ def install() -> None:
         dynamodb_models.copy = _CopyKeepingTables  # type: ignore[assignment]
         Table.__init__ = _with_sorted_partitions(Table.__init__)  # type: ignore[method-assign]
         Table.query = _reading_its_range(Table.query)  # type: ignore[method-assign]
-        original: TransactWriteItems = DynamoDBBackend.transact_write_items
         moto_responses.method_names_from_class = functools.cache(moto_responses.method_names_from_class)
         json_serializer = moto_serialize.BaseJSONSerializer
         json_serializer._serialize_type_structure = _plain_attribute_values_as_they_are(  # type: ignore[method-assign]
             json_serializer._serialize_type_structure
         )
+        # Last: `is_installed()` looks for this one.
+        original: TransactWriteItems = DynamoDBBackend.transact_write_items
         DynamoDBBackend.transact_write_items = _undoable(original)  # type: ignore[method-assign]
 
 
@@ -401,6 +402,7 @@ def _bounds(keys: list[DynamoType], comparison: str | None, values: list[DynamoT
 
 # The members of DynamoDB's AttributeValue whose JSON the serializer writes unchanged, and the Python type of each.
 _PLAIN_ATTRIBUTE_TYPES: dict[str, type] = {"S": str, "N": str, "BOOL": bool, "NULL": bool, "SS": list, "NS": list}
+_DYNAMODB_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
 
 SerializeStructure = Callable[[Any, dict[str, Any], Any, Any, str], None]
 
@@ -408,7 +410,12 @@ SerializeStructure = Callable[[Any, dict[str, Any], Any, Any, str], None]
 def _plain_attribute_values_as_they_are(serialize_structure: SerializeStructure) -> SerializeStructure:
     @functools.wraps(serialize_structure)
     def serialize(self: Any, serialized: dict[str, Any], value: Any, shape: Any, key: str) -> None:
-        if key and shape.name == "AttributeValue" and _is_plain_attribute_value(value):
+        if (
+            key
+            and shape.name == "AttributeValue"
+            and self.service_model.service_name in _DYNAMODB_SERVICES
+            and _is_plain_attribute_value(value)
+        ):
             serialized[self.get_serialized_name(shape, key)] = value
             return
         serialize_structure(self, serialized, value, shape, key)

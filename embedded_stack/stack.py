@@ -74,7 +74,8 @@ def keeping_metadata_names(application: Callable[..., Any]) -> Callable[..., Any
     """`application` told the names of the S3 metadata headers as they were sent, as moto's own server tells it.
 
     WSGI folds `-` and `_` in a header's name into one `_`; S3 keeps `x-amz-meta-snake_case` and
-    `x-amz-meta-kebab-case` apart, and moto does when its server names them (moto.core.request)."""
+    `x-amz-meta-kebab-case` apart, and moto does when its server names them (moto.core.request). The names as sent
+    are in the request's ASGI scope, which a2wsgi passes in the environ."""
 
     def with_metadata_names(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         names: dict[str, str] = {}

@@ -1,9 +1,11 @@
 """moto as the embedded stack runs it: serialised per service, transactions without table copies, no instance kept
-forever (embedded_stack.moto_patches)."""
+forever, a service found once per host, plain attribute values answered as they are (embedded_stack.moto_patches),
+and served with connections kept open (embedded_stack.stack.MotoServer)."""
 
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import threading
 import uuid
@@ -346,13 +348,28 @@ attribute_values = st.recursive(
 stored_items = st.dictionaries(st.text(min_size=1, max_size=5), attribute_values, min_size=1, max_size=6)
 
 
-def serialized(operation: str, result: dict[str, Any]) -> Any:
+def serialized(operation: str, result: dict[str, Any], picker: XFormedAttributePicker | None = None) -> Any:
     """The body moto's DynamoDB answers `operation` with, for the backend's `result`."""
     operation_model = get_service_model("dynamodb").operation_model(operation)
     serializer = get_serializer_class("dynamodb", "json")(
-        operation_model=operation_model, pretty_print=False, value_picker=XFormedAttributePicker()
+        operation_model=operation_model, pretty_print=False, value_picker=picker or XFormedAttributePicker()
     )
     return serializer.serialize(result)
+
+
+def test_plain_attribute_values_are_not_looked_up_member_by_member() -> None:
+    looked_up: list[str] = []
+
+    class CountingPicker(XFormedAttributePicker):
+        def __call__(self, context: Any) -> Any:
+            looked_up.append(context.key)
+            return super().__call__(context)
+
+    item = {f"attribute{number}": {"S": "value"} for number in range(20)} | {"count": {"N": "1"}}
+    answer = serialized("GetItem", {"Item": item}, CountingPicker())
+
+    assert json.loads(answer["body"]) == {"Item": item}
+    assert sorted(looked_up) == ["ConsumedCapacity", "Item"]  # the output's own members, not each value's ten
 
 
 @settings(max_examples=300, deadline=None)

@@ -2,15 +2,15 @@
 
 The candidate is the moto endpoint of `python -m embedded_stack` (in a scratch directory: its adaptations, its
 snapshots every 2 s, its server keeping connections open). The baseline is moto 5.2.5's `ThreadedMotoServer`
-(Werkzeug's threaded server, which closes the connection after every answer), with a copy of the stack's tenants
-table (same keys and indexes). Both run in child processes; this process is the client, as a Lambda container is:
-one boto3 client per endpoint, made once, its connections pooled.
+(Werkzeug's threaded server, which closes the connection after every answer), with copies of the stack's tenants
+and points tables (same keys and indexes). Both run in child processes; this process is the client, as a Lambda
+container is: one boto3 client per endpoint, made once, its connections pooled.
 
 - moto_getitem_p50: a GetItem of one tenant as lambdas/tenants stores it (eleven attributes);
 - moto_putitem_p50: a conditional PutItem of a new tenant (`attribute_not_exists(pk)`), the table growing alike on
   both sides;
-- moto_query_page_p50: a Query answering one page of PAGE such items (a partition of a table with a sort key, made
-  alike on both sides), as a list route reads.
+- moto_query_page_p50: a Query answering one page of PAGE such items, from a partition of the stack's points table
+  (the catalog's table with a sort key, copied as the tenants table is), as a list route reads.
 
 Medians of REQUESTS calls per round, ROUNDS rounds, the two endpoints interleaved (which goes first alternates).
 
@@ -38,7 +38,7 @@ from bench.local_stack import start_stack, stop
 ROUNDS = 5
 REQUESTS = 300
 PAGE = 25
-PAGED_TABLE = "bench-pages"
+PAGE_PARTITION = {"S": "BENCH#PAGE"}
 
 MOTO_AS_SHIPPED = """
 import json, logging, sys
@@ -96,19 +96,10 @@ def copy_table(source: Any, target: Any, table: str) -> None:
     )
 
 
-def fill_a_page(dynamodb: Any) -> None:
-    dynamodb.create_table(
-        TableName=PAGED_TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+def fill_a_page(dynamodb: Any, table: str) -> None:
     for number in range(PAGE):
-        item = tenant_item() | {"pk": {"S": "PAGE"}, "sk": {"S": f"{number:04}"}}
-        dynamodb.put_item(TableName=PAGED_TABLE, Item=item)
+        item = tenant_item() | {"pk": PAGE_PARTITION, "sk": {"S": f"{number:04}"}}
+        dynamodb.put_item(TableName=table, Item=item)
 
 
 def p50_seconds(call: Callable[[], Any]) -> Callable[[], float]:
@@ -151,15 +142,17 @@ def run() -> list[dict[str, Any]]:
                 )
             )
 
+        paged = outputs["tables"]["points"]
+        copy_table(stack_dynamodb, shipped_dynamodb, paged)
         for dynamodb in (stack_dynamodb, shipped_dynamodb):
-            fill_a_page(dynamodb)
+            fill_a_page(dynamodb, paged)
 
         def query(dynamodb: Any) -> Callable[[], float]:
             return p50_seconds(
                 lambda: dynamodb.query(
-                    TableName=PAGED_TABLE,
+                    TableName=paged,
                     KeyConditionExpression="pk = :pk",
-                    ExpressionAttributeValues={":pk": {"S": "PAGE"}},
+                    ExpressionAttributeValues={":pk": PAGE_PARTITION},
                     Limit=PAGE,
                 )
             )

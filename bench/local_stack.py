@@ -18,6 +18,11 @@ connections (as requests' Session and browsers do; both servers keep them, chali
   (bench/chalice_same_function: the Powertools resolvers the stack runs in containers, called in chalice's process),
   interleaved with the others. chalice's one-line views do far less than those functions; these rows compare what
   serves a function, the function being the same.
+- Where the stack's `/health` goes, against chalice's p50 in the same rounds: local_health_p50_bare_server, the
+  gateway's HTTP server alone answering a fixed body (bench.servers: uvicorn with the gateway's settings, in the
+  rounds with the others); local_health_function, the `/health` function's own time in its container (the median
+  Duration of its REPORT lines over those rounds). The stack's p50 less these two is what the gateway and the hand-
+  offs to and from the container cost.
 
 `python -m bench.local_stack` runs it alone.
 """
@@ -27,6 +32,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -39,6 +45,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, free_port
+from bench.servers import bare_server
+from lambdas.catalog.functions import PLATFORM
 
 CHALICE_PROJECT = Path(__file__).resolve().parent / "chalice_baseline"
 SAME_FUNCTION_PROJECT = Path(__file__).resolve().parent / "chalice_same_function"
@@ -47,6 +55,7 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", 500))
 THROUGHPUT_ROUNDS = int(os.environ.get("BENCH_THROUGHPUT_ROUNDS", 3))
 THROUGHPUT_SECONDS = 2.0
 CLIENTS = (1, 4, 8, 16)
+STACK_LOG = "stack.log"
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], limit: float = 180.0) -> None:
@@ -78,14 +87,15 @@ def start_stack(workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, 
     """`make run`'s command, in a scratch directory (its outputs and data stay there)."""
     api_port, aws_port = free_port(), free_port()
     environment = os.environ | {"API_PORT": str(api_port), "AWS_PORT": str(aws_port), "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "embedded_stack"],
-        cwd=workdir,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with open(workdir / STACK_LOG, "wb") as log:  # its console, as `make run` prints it (REPORT lines included)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "embedded_stack"],
+            cwd=workdir,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
     api = f"http://127.0.0.1:{api_port}"
     wait_for(f"{api}/health", process)
     outputs = json.loads(next(workdir.rglob("outputs.json")).read_text())
@@ -151,6 +161,12 @@ def authorizer_seconds(outputs: dict[str, Any], token: str) -> float:
     return statistics.median(samples)
 
 
+def function_seconds(log: Path, function: str) -> list[float]:
+    """The Duration of each of `function`'s invocations in the stack's log so far, in seconds (REPORT lines)."""
+    report = re.compile(rf"embedded_stack\.lambda\.{function} REPORT RequestId: \S+\tDuration: ([\d.]+) ms")
+    return [float(match[1]) / 1000 for match in report.finditer(log.read_text(errors="replace"))]
+
+
 def run_client(mode: str, spec: dict[str, Any]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "bench.local_stack", mode, json.dumps(spec)],
@@ -211,6 +227,7 @@ def run() -> list[dict[str, Any]]:
     with ExitStack() as cleanup, tempfile.TemporaryDirectory() as scratch:
         stack, api, outputs = start_stack(Path(scratch))
         cleanup.callback(stop, stack)
+        bare = cleanup.enter_context(bare_server("application/json", b'{"status":"ok"}'))
         chalice, baseline = start_chalice(outputs)
         cleanup.callback(stop, chalice)
         same_function_chalice, same_function = start_chalice(outputs, SAME_FUNCTION_PROJECT)
@@ -230,6 +247,9 @@ def run() -> list[dict[str, Any]]:
                 targets = {"stack": (f"{api}{path}", headers), "chalice": (f"{baseline}{path}", {})}
                 if not keep_alive:  # chalice's 40 ms a kept-alive request says enough once
                     targets["same_function"] = (f"{same_function}{path}", headers)
+                if not keep_alive and not protected:
+                    targets["bare"] = (f"{bare}{path}", {})
+                    invocations_before = len(function_seconds(Path(scratch) / STACK_LOG, PLATFORM.name))
                 seconds = latency_rounds(targets, keep_alive)
                 stack_seconds, taken_out = seconds["stack"], ""
                 if protected:  # the stack's authorizer is measured apart (chalice checks no token)
@@ -244,6 +264,8 @@ def run() -> list[dict[str, Any]]:
                 if "same_function" in seconds:
                     note = f"{what}, {mode}; chalice serves the stack's own function in its process{taken_out}"
                     rows.append(row(f"{name}_same_function", stack_seconds, seconds["same_function"], "s", note))
+                if "bare" in seconds:
+                    rows.extend(health_parts(seconds, Path(scratch) / STACK_LOG, invocations_before))
         rows.append(
             row(
                 "local_authorizer_cost",
@@ -272,6 +294,24 @@ def run() -> list[dict[str, Any]]:
                 note += "; chalice serves the stack's own function in its process"
                 rows.append(row(f"{name}_same_function", rates["stack"], rates["same_function"], "req/s", note))
     return rows
+
+
+def health_parts(seconds: dict[str, list[float]], log: Path, invocations_before: int) -> list[dict[str, Any]]:
+    """The rows that split the stack's `/health` p50: its HTTP server alone, and its function alone."""
+    time.sleep(0.5)  # a REPORT line is written once its answer is on its way
+    durations = function_seconds(log, PLATFORM.name)[invocations_before:]
+    function = statistics.median(durations)
+    note = "GET /health, new connection per request; the gateway's HTTP server alone, a fixed answer"
+    return [
+        row("local_health_p50_bare_server", seconds["bare"], seconds["chalice"], "s", note),
+        row(
+            "local_health_function",
+            [function] * len(seconds["chalice"]),
+            seconds["chalice"],
+            "s",
+            f"the /health function's own time in its container, median of {len(durations)} REPORT lines",
+        ),
+    ]
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

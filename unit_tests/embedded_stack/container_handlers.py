@@ -2,7 +2,8 @@
 
 - `barrier` (a folder) and `parties`: note this container's arrival, then wait until `parties` containers arrived;
 - `gate` (a file): wait until it exists (the test opens it);
-- `raise`, `exit`, `unserialisable`, `print`: fail in those ways, or print to stdout.
+- `raise`, `exit`, `unserialisable`, `print`: fail in those ways, or print to stdout;
+- `allocate` (MB): keep that much more memory resident, for as long as the container lives.
 
 It answers its process id and how many events its module has seen: module state is per container.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 CALLS = 0
+KEPT: list[bytearray] = []
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
@@ -38,6 +40,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> Any:
     if command.get("print"):
         print("a print must not disturb the runtime's protocol")
         sys.stdout.flush()
+    if command.get("allocate"):
+        memory = bytearray(command["allocate"] * 1024 * 1024)
+        memory[::4096] = b"x" * len(range(0, len(memory), 4096))  # resident, page by page
+        KEPT.append(memory)
     if command.get("unserialisable"):
         return {"statusCode": 200, "body": object()}
     body = {

@@ -32,6 +32,7 @@ from embedded_stack.containers import (
 )
 from embedded_stack.events import proxy_event
 from embedded_stack.gateway import Gateway
+from embedded_stack.runtime import max_memory_used_mb
 from lambdas.catalog import Function, Route
 from unit_tests.embedded_stack.container_handlers import wait_until
 from unit_tests.gateway_client import GatewayClient
@@ -159,6 +160,37 @@ def test_a_container_reports_its_own_peak_memory_not_the_stacks(
     used = int(re.search(r"Max Memory Used: (\d+) MB", report)[1])  # type: ignore[index]
     assert used < 150, report  # a bare handler's process: tens of MB; the stack's 300 MB are not its own
     del stack_memory
+
+
+def test_max_memory_used_rises_with_what_the_function_keeps_and_stays_at_its_peak(
+    pool_with: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool = pool_with()
+    caplog.set_level(logging.INFO, logger="embedded_stack.lambda")
+
+    invoke(pool), invoke(pool, allocate=64), invoke(pool)
+
+    assert wait_until(lambda: len(report_lines(caplog)) == 3)
+    before, grown, after = (int(re.search(r"Used: (\d+) MB", line)[1]) for line in report_lines(caplog))  # type: ignore[index]
+    assert grown >= before + 60, (before, grown)
+    assert after == grown  # a peak, not the current size
+
+
+def test_the_peak_is_read_from_the_kernel_only_after_pages_were_faulted_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = []
+    real_pread = os.pread
+    monkeypatch.setattr(os, "pread", lambda *arguments: reads.append(1) or real_pread(*arguments))
+    first = max_memory_used_mb()
+
+    figures = {max_memory_used_mb() for _ in range(100)}  # nothing in between faults a page in
+    quiet_reads = len(reads)
+    memory = bytearray(32 * 1024 * 1024)
+    memory[::4096] = b"x" * len(range(0, len(memory), 4096))
+    grown = max_memory_used_mb()
+
+    assert quiet_reads < 10 and figures <= {first, max(figures)}
+    assert len(reads) == quiet_reads + 1 and grown >= max(figures)  # read again (a peak: this test's may be lower)
+    del memory
 
 
 def test_above_its_concurrency_limit_a_function_is_throttled(pool_with: Any, tmp_path: Path) -> None:

@@ -43,8 +43,8 @@ def max_memory_used_mb() -> int:
     """
     usage = resource.getrusage(resource.RUSAGE_SELF)
     faults = usage.ru_minflt + usage.ru_majflt
-    if faults == _peak.faults:
-        return _peak.mb
+    if faults == _last_read.faults:
+        return _last_read.mb
     try:
         status = os.pread(_proc_status(), 8192, 0)
         start = status.index(b"VmHWM:") + len(b"VmHWM:")
@@ -52,8 +52,8 @@ def max_memory_used_mb() -> int:
     except (OSError, ValueError):  # not Linux: the kernel's figure, which macOS gives in bytes
         peak_kib = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
     # The fault count taken before the read: a fault during it is read again next time.
-    _peak.faults, _peak.mb = faults, peak_kib // 1024 + 1
-    return _peak.mb
+    _last_read.faults, _last_read.mb = faults, peak_kib // 1024 + 1
+    return _last_read.mb
 
 
 @dataclass
@@ -64,7 +64,7 @@ class _LastRead:
     mb: int = 0
 
 
-_peak = _LastRead()
+_last_read = _LastRead()
 
 
 @functools.cache

@@ -1,4 +1,5 @@
-"""`make run`: serve the embedded stack in the foreground until Ctrl-C (its state kept in .local-stack/)."""
+"""`make run`: serve the embedded stack in the foreground until Ctrl-C (its state kept in .local-stack/, or in
+$STACK_STATE_DIR)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
-from typing import TextIO  # noqa: E402
+from typing import TYPE_CHECKING, TextIO  # noqa: E402
 
 from embedded_stack import walkthrough  # noqa: E402
-from embedded_stack.stack import OUTPUTS_FILE, EmbeddedStack, StackSettings, StartError  # noqa: E402
+from embedded_stack.state_lock import FolderInUse, StateLock, state_dir_from_environment  # noqa: E402
+
+if TYPE_CHECKING:
+    from embedded_stack.stack import EmbeddedStack
 
 
 def configure_logging(stream: TextIO | None = None) -> None:
@@ -33,8 +37,18 @@ def main() -> int:
     stopped = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stopped.set())
+    # The state folder first, before the imports that take most of the start-up: a second stack on it refuses at
+    # once (docs/local-stack.md, "One stack per state folder").
+    state_lock = StateLock(state_dir_from_environment())
     try:
-        stack = EmbeddedStack(StackSettings.from_environment()).start()
+        state_lock.acquire()
+    except FolderInUse as held:
+        print(f"Could not start: {held}", file=sys.stderr)
+        return 1
+    from embedded_stack.stack import EmbeddedStack, StackSettings, StartError
+
+    try:
+        stack = EmbeddedStack(StackSettings.from_environment(), state_lock=state_lock).start()
     except StartError as error:
         print(f"Could not start: {error}", file=sys.stderr)
         return 1
@@ -43,7 +57,7 @@ def main() -> int:
         stopped.wait()
     finally:
         stack.stop()
-        print("stopped; the state is saved in .local-stack/ (`make reset` empties it)", flush=True)
+        print(f"stopped; the state is saved in {stack.settings.state_dir}/ (`make reset` empties it)", flush=True)
     return 0
 
 
@@ -52,10 +66,11 @@ def banner(stack: EmbeddedStack) -> str:
         f"\n{variable} {wanted} was busy: using {used} (set {variable} to choose)"
         for variable, (wanted, used) in stack.moved_ports.items()
     )
-    state = "restored from .local-stack/" if stack.restored else "new, kept in .local-stack/"
+    folder = stack.settings.state_dir
+    state = f"restored from {folder}/" if stack.restored else f"new, kept in {folder}/"
     return f"""{moved}
 API: {stack.api_url}   docs: {stack.api_url}/docs
-AWS endpoint (moto): {stack.outputs["awsEndpoint"]}   outputs: {OUTPUTS_FILE}
+AWS endpoint (moto): {stack.outputs["awsEndpoint"]}   outputs: {stack.settings.outputs_file}
 State: {state} (`make reset` starts empty). Started in {time.perf_counter() - STARTED:.2f} s.
 Handlers reload when a file under lambdas/ changes. Ctrl-C stops everything.
 

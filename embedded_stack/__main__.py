@@ -11,7 +11,6 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
-import threading  # noqa: E402
 from typing import TYPE_CHECKING, TextIO  # noqa: E402
 
 from embedded_stack import walkthrough  # noqa: E402
@@ -32,11 +31,37 @@ def configure_logging(stream: TextIO | None = None) -> None:
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
+class StopSignals:
+    """SIGINT and SIGTERM, told to the main thread without a lock taken in a signal handler.
+
+    A handler runs in the main thread between two bytecodes, even inside another handler: one that set a
+    threading.Event re-entered it when a second signal came while the first held the Event's lock (`timeout`
+    sends SIGTERM to the process group, so the stack got it twice at once), and the stack never stopped. Here the
+    Python handler does nothing; Python's C-level handler writes each signal's number to a pipe
+    (`signal.set_wakeup_fd`), which `wait()` reads."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self._reader, writer = os.pipe()
+        os.set_blocking(writer, False)  # a burst of signals fills the pipe at worst: the rest are dropped
+        signal.set_wakeup_fd(writer, warn_on_full_buffer=False)
+        for stop_signal in self.SIGNALS:
+            signal.signal(stop_signal, _received)
+
+    def wait(self) -> None:
+        """Until SIGINT or SIGTERM arrives (or has arrived since this was made)."""
+        while os.read(self._reader, 1)[0] not in self.SIGNALS:
+            pass
+
+
+def _received(signal_number: int, frame: object) -> None:
+    """Nothing: the wakeup pipe carries the signal (StopSignals)."""
+
+
 def main() -> int:
     configure_logging()
-    stopped = threading.Event()
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, lambda *_: stopped.set())
+    stop_signals = StopSignals()
     # The state folder first, before the imports that take most of the start-up: a second stack on it refuses at
     # once (docs/local-stack.md, "One stack per state folder").
     state_lock = StateLock(state_dir_from_environment())
@@ -54,7 +79,7 @@ def main() -> int:
         return 1
     print(banner(stack), flush=True)
     try:
-        stopped.wait()
+        stop_signals.wait()
     finally:
         stack.stop()
         print(f"stopped; the state is saved in {stack.settings.state_dir}/ (`make reset` empties it)", flush=True)

@@ -14,7 +14,9 @@ The object and the item, both or neither. A create:
 
 1. puts the image under ``pending/<id>.<ext>``. If that fails, nothing is written;
 2. writes the item (and the email reservation): the commit. The item names the final key and keeps the pending
-   one in `pendingKey`. If the write fails (409, or any error) the pending object is deleted;
+   one in `pendingKey`. If the write fails (409, or any error) the pending object is deleted. A write that landed
+   but whose answer was lost is retried by botocore, and the retry finds the item under the new id already there:
+   that is the commit, not a conflict;
 3. copies the object to ``avatars/<id>.<ext>``, removes `pendingKey` from the item (conditionally), deletes the
    pending object. Whatever fails here (an S3 error, a timeout), the create has happened: it answers 201, serving
    the image from the pending key, and a later read finishes the step.
@@ -214,6 +216,10 @@ def _insert(item: dict[str, Any], email: str) -> None:
             user_reason, email_reason = (
                 reason.get("Code") for reason in error.response.get("CancellationReasons", [{}, {}])
             )
+            if user_reason == "ConditionalCheckFailed":
+                # An item under this new id exists: it is this call's own write, whose answer was lost (a timeout)
+                # and whose retry by botocore found it. The two puts land together: the create happened.
+                return
             if email_reason == "ConditionalCheckFailed":
                 raise Conflict("body.email", "is already the address of another user") from error
             if "TransactionConflict" in (user_reason, email_reason):

@@ -90,6 +90,28 @@ def test_a_transaction_conflict_is_tried_again(aws: Provisioned, fail: Failures)
     assert len(user_items(aws)) == 1 and len(objects(aws)) == 1
 
 
+def test_a_commit_that_landed_but_whose_answer_was_lost_is_a_201_when_botocore_retries_it(
+    aws: Provisioned,
+) -> None:
+    dynamodb = client("dynamodb")
+    event = "provide-client-params.dynamodb.TransactWriteItems"
+
+    def lands_then_its_answer_times_out(params: dict[str, Any], **_: Any) -> None:
+        dynamodb.meta.events.unregister(event, lands_then_its_answer_times_out)
+        dynamodb.transact_write_items(**params)  # the first attempt: written; the call below is botocore's retry
+
+    dynamodb.meta.events.register(event, lands_then_its_answer_times_out)
+    try:
+        result = create()
+    finally:
+        dynamodb.meta.events.unregister(event, lands_then_its_answer_times_out)
+
+    assert result.status == 201, result.body
+    user_id = result.json()["id"]
+    assert [item["id"]["S"] for item in user_items(aws)] == [user_id]
+    assert list(objects(aws)) == [f"avatars/{user_id}.png"]
+
+
 @pytest.mark.parametrize(
     ("user_reason", "email_reason"),
     [("TransactionConflict", "None"), ("ThrottlingError", "None")],

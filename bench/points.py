@@ -62,7 +62,7 @@ def _seed(user: str, transactions: int) -> None:
     from datetime import UTC, datetime, timedelta
 
     from lambdas.points import rules, store
-    from lambdas.sla_errors.rules import format_timestamp
+    from lambdas.shared.timestamps import format_timestamp
 
     start, now = datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC)
     items: list[dict[str, Any]] = [{"pk": user, "sk": store.HEAD, "version": transactions}]

@@ -15,7 +15,7 @@ from lambdas.points import idempotency, store
 from lambdas.points.models import HistoryPage, NewTransaction, PayerPoints, Spend, Transaction
 from lambdas.shared.api import lambda_handler_for, resolver, responses
 from lambdas.shared.caller import current_caller
-from lambdas.sla_errors.rules import Window, decode_cursor, encode_cursor
+from lambdas.shared.pagination import Listing
 
 logger = Logger()
 app = resolver()
@@ -23,8 +23,6 @@ lambda_handler = lambda_handler_for(app, logger)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-# The history has no filters: every cursor belongs to the one unfiltered window.
-_HISTORY = Window()
 
 # Checked by idempotency.checked_key rather than by Header constraints: those errors name the header in lower case.
 IdempotencyKey = Annotated[
@@ -100,10 +98,9 @@ def list_transactions(
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
 ) -> HistoryPage:
     caller = current_caller(app)
-    after = decode_cursor(cursor, _HISTORY) if cursor is not None else None
-    page = store.history_page(caller.sub, limit, after)
-    next_cursor = encode_cursor(page.last_sort_key, _HISTORY) if page.last_sort_key else None
-    return HistoryPage(items=page.items, next_cursor=next_cursor)
+    listing = Listing.of("points", caller.sub)  # one user's cursor is no other user's
+    page = store.history_page(caller.sub, limit, listing.after(cursor))
+    return HistoryPage(items=page.items, next_cursor=listing.next_cursor(page))
 
 
 @app.delete("/points", security=PROTECTED, status_code=204, tags=["points"], summary="Empty your own ledger")

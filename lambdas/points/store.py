@@ -11,8 +11,8 @@ Items, all under ``pk = <the user's Cognito sub>``, by sort key ``sk``:
   oldest lot and each next page is twice the last, so a spend reads at most about twice the lots it consumes plus
   one per payer; a used-up lot is deleted (the transaction stays in the history), so the range later spends read
   holds open lots only.
-- ``TX#<recordedAt>#<id>``: the history, additions, negatives and spends, newest first, paginated by the same
-  opaque cursor as /sla-errors.
+- ``TX#<recordedAt>#<id>``: the history, additions, negatives and spends, newest first, paginated as every list is
+  (lambdas.shared.pagination).
 - ``SAGA#<id>#<step>``: the steps of a spend too large for one transaction (below).
 The payer key is a hash of the name: names may hold `#`; the name itself is kept in the items.
 
@@ -56,7 +56,9 @@ from lambdas.points.models import HistoryEntry, NewTransaction, PayerPoints, Tra
 from lambdas.shared import attribute_values
 from lambdas.shared.aws import client, table_name
 from lambdas.shared.errors import Conflict, TooManyRequests
-from lambdas.sla_errors.rules import format_timestamp, sort_key
+from lambdas.shared.pagination import Page, query_page
+from lambdas.shared.sort_keys import sort_key
+from lambdas.shared.timestamps import format_timestamp
 
 HEAD = "BALANCE"
 BALANCE = "BALANCE#"
@@ -83,12 +85,6 @@ class Ledger:
     balances: dict[str, int]  # payer: points, in the order payers first appeared
 
 
-@dataclass(frozen=True)
-class HistoryPageRead:
-    items: list[HistoryEntry]
-    last_sort_key: str | None  # set when there may be more
-
-
 class _TryAgain(Exception):
     """Another change committed first: read again and replan."""
 
@@ -100,22 +96,18 @@ def balances(user: str) -> dict[str, int]:
     return _ledger(user).balances
 
 
-def history_page(user: str, limit: int, after: str | None = None) -> HistoryPageRead:
+def history_page(user: str, limit: int, after: str | None = None) -> Page[HistoryEntry]:
     """Up to `limit` history entries, newest first, continuing after sort key `after` (`<recordedAt>#<id>`)."""
     request: dict[str, Any] = {
         "TableName": _table(),
         "KeyConditionExpression": "pk = :user AND begins_with(sk, :history)",
         "ExpressionAttributeValues": {":user": {"S": user}, ":history": {"S": HISTORY}},
         "ScanIndexForward": False,
-        "Limit": limit + 1,  # one more: a full last page then ends the list
     }
     if after is not None:
         request["ExclusiveStartKey"] = {"pk": {"S": user}, "sk": {"S": HISTORY + after}}
-    response = client("dynamodb").query(**request)
-    items = [_plain(item) for item in response.get("Items", [])]
-    page, more = items[:limit], len(items) > limit or "LastEvaluatedKey" in response
-    last = page[-1]["sk"].removeprefix(HISTORY) if page and more else None
-    return HistoryPageRead([_history_entry(item) for item in page], last)
+    page = query_page(request, limit, lambda item: item["sk"]["S"].removeprefix(HISTORY))
+    return Page([_history_entry(_plain(item)) for item in page.items], page.last_sort_key)
 
 
 def _ledger(user: str) -> Ledger:

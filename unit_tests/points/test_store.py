@@ -18,7 +18,7 @@ from lambdas.points import rules, store
 from lambdas.points.models import NewTransaction
 from lambdas.shared.aws import client
 from lambdas.shared.errors import Conflict, TooManyRequests
-from lambdas.sla_errors.rules import format_timestamp
+from lambdas.shared.timestamps import format_timestamp
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 LATER = datetime(2024, 1, 2, tzinfo=UTC)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from infra.package import LAMBDA_RUNTIME
 from infra.settings import PROJECT
 from infra.settings import StackSettings as DeployedSettings
 from lambdas.catalog import Function
@@ -106,6 +107,8 @@ class Container:
             **os.environ,
             # The interpreter finds the code it was started from, and whatever else the stack can import.
             "PYTHONPATH": os.pathsep.join(path for path in sys.path if path),
+            # The interpreter is this one, the virtual environment's: the Makefile makes it from the runtime's Python.
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{LAMBDA_RUNTIME}",
             "AWS_LAMBDA_FUNCTION_NAME": name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.settings.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

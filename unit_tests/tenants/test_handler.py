@@ -274,7 +274,7 @@ def test_a_cursor_of_another_callers_list_is_refused(aws: Provisioned) -> None:
     forged = call(
         "GET",
         "/tenants",
-        query={"cursor": pagination.encode("not-a-key", pagination.scope_of("byOwner", CALLER_CLAIMS["sub"]))},
+        query={"cursor": pagination.encode("not-a-key", pagination.scope_of("tenants", CALLER_CLAIMS["sub"]))},
     )
 
     assert foreign.status == forged.status == 400

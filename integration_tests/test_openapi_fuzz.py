@@ -23,7 +23,7 @@ from schemathesis.transport.serialization import Binary
 from integration_tests.auth_fixtures import SignedInUser
 from integration_tests.conftest import Api
 from lambdas.platform.openapi import document_for
-from unit_tests.users import images
+from testkit import images
 
 load_all_checks()
 ALL_CHECKS = CHECKS.get_all()

@@ -75,9 +75,11 @@ reset:
 routes: install
 	@$(PY) -c "from lambdas.catalog import route_table; print(route_table())"
 
+# ruff, then the import contracts of lambdas/ (pyproject.toml, [tool.importlinter]; docs/development.md, "Layers").
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(PY) -m ruff check --fix .

@@ -4,7 +4,7 @@ Items: ``USER#<id>`` holds a user: `id`, `name`, `email` (lower-case), `avatar_u
 as the table's existing consumers expect; the API answers a presigned URL instead), `avatarKey`
 (``avatars/<id>.<ext>``; both absent once the image is lost, see below), `contentType`, `createdAt`, `createdBy`
 (the creator's Cognito sub), and the keys of the byCreatedAt index (`directory`, one constant; `createdAtId`,
-rules.sort_key). ``EMAIL#<email>`` reserves an
+shared.sort_keys). ``EMAIL#<email>`` reserves an
 address for one user (`userId`). A create writes both in one TransactWriteItems, each put conditional on its key
 being free, so addresses are unique in any case without a read first; a delete removes both in one transaction.
 Lists Query the index, newest first, never Scan; index reads are eventually consistent, so a user may reach the
@@ -54,6 +54,9 @@ from lambdas.catalog import AVATARS_BUCKET, AVATARS_PENDING_PREFIX, AVATARS_PREF
 from lambdas.shared import attribute_values
 from lambdas.shared.aws import bucket_name, client, table_name
 from lambdas.shared.errors import Conflict
+from lambdas.shared.pagination import Page, query_page
+from lambdas.shared.sort_keys import sort_key
+from lambdas.shared.timestamps import format_timestamp
 from lambdas.users import rules
 from lambdas.users.models import NewUser, User
 
@@ -75,12 +78,6 @@ class StoredUser:
     avatar_key: str | None  # None: the image was lost before it was promoted (see above)
     created_by: str
     pending_key: str | None
-
-
-@dataclass(frozen=True)
-class Page:
-    users: list[User]
-    last_sort_key: str | None  # set when there may be more
 
 
 class _TryAgain(Exception):
@@ -108,10 +105,10 @@ def create(
         "avatar_url": plain_url(bucket, final_key),
         "avatarKey": final_key,
         "contentType": image.content_type,
-        "createdAt": rules.format_timestamp(now),
+        "createdAt": format_timestamp(now),
         "createdBy": creator,
         "directory": DIRECTORY,
-        "createdAtId": rules.sort_key(now, user_id),
+        "createdAtId": sort_key(now, user_id),
         "pendingKey": pending_key,
     }
     try:
@@ -137,7 +134,7 @@ def get_stored(user_id: str) -> StoredUser | None:
     return _stored(_values(response["Item"])) if "Item" in response else None
 
 
-def list_page(limit: int, after: str | None = None) -> Page:
+def list_page(limit: int, after: str | None = None) -> Page[User]:
     """Up to `limit` users, newest first, continuing after sort key `after`."""
     request: dict[str, Any] = {
         "TableName": table_name(USERS_TABLE),
@@ -145,8 +142,6 @@ def list_page(limit: int, after: str | None = None) -> Page:
         "KeyConditionExpression": "directory = :directory",
         "ExpressionAttributeValues": {":directory": {"S": DIRECTORY}},
         "ScanIndexForward": False,
-        # One more than a page: a full page followed by nothing then ends the list, instead of a last empty page.
-        "Limit": limit + 1,
     }
     if after is not None:
         request["ExclusiveStartKey"] = {
@@ -154,12 +149,8 @@ def list_page(limit: int, after: str | None = None) -> Page:
             "directory": {"S": DIRECTORY},
             "createdAtId": {"S": after},
         }
-    response = client("dynamodb").query(**request)
-    items = response.get("Items", [])
-    # Fewer items than asked for, with a LastEvaluatedKey, means DynamoDB stopped at its 1 MB limit: more may follow.
-    page, more = items[:limit], len(items) > limit or "LastEvaluatedKey" in response
-    last_sort_key = page[-1]["createdAtId"]["S"] if more and page else None
-    return Page([_user(_finished(_stored(_values(item)))) for item in page], last_sort_key)
+    page = query_page(request, limit, lambda item: item["createdAtId"]["S"])
+    return Page([_user(_finished(_stored(_values(item)))) for item in page.items], page.last_sort_key)
 
 
 def delete(stored: StoredUser) -> None:

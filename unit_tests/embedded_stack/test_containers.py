@@ -22,7 +22,9 @@ from uuid import uuid4
 import pytest
 import uvloop
 
-from embedded_stack.containers import (
+from embedded_stack.apigateway.events import proxy_event
+from embedded_stack.apigateway.gateway import Gateway
+from embedded_stack.lambda_service.containers import (
     Containers,
     FunctionFailed,
     FunctionSettings,
@@ -30,9 +32,7 @@ from embedded_stack.containers import (
     IntegrationTimedOut,
     Throttled,
 )
-from embedded_stack.events import proxy_event
-from embedded_stack.gateway import Gateway
-from embedded_stack.runtime import max_memory_used_mb
+from embedded_stack.lambda_service.runtime import max_memory_used_mb
 from infra import package
 from lambdas.catalog import Function, Route
 from unit_tests.embedded_stack.container_handlers import wait_until

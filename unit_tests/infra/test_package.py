@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from infra import package
 from infra.artifacts import MissingArtifactError, find, source_code_hash
 from infra.settings import SettingsError, StackSettings

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from embedded_stack.provision import Provisioned
 from lambdas import catalog
 from lambdas.shared.aws import client

@@ -35,7 +35,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import parse_accept_header, parse_options_header, parse_set_header
 from werkzeug.sansio.utils import get_content_length
 
-from embedded_stack.events import new_request_id
+from embedded_stack.apigateway.events import new_request_id
 from lambdas import catalog
 from lambdas.catalog import GatewayResponse
 

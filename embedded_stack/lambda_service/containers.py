@@ -83,7 +83,7 @@ class Container:
         self._request = b""
         self._function_deadline: float | None = None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "embedded_stack.runtime", function.module],
+            [sys.executable, "-m", "embedded_stack.lambda_service.runtime", function.module],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=self._environment(),

@@ -101,17 +101,24 @@ def tls_only_policy(bucket_arn: str) -> str:
 
 
 def lifecycle_rule(expiry: Expiry) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
-    """Deletes the objects under the expiry's prefix, and their old versions on a versioned bucket, after its days."""
+    """The expiry's rule. S3 refuses `ExpiredObjectDeleteMarker` beside `Days` in one expiration; with `Days` it
+    removes expired delete markers itself once they are that old (S3 User Guide, "Removing expired object delete
+    markers"), so the flag goes on the rules that keep current objects."""
+    expiration = (
+        aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expiry.days)
+        if expiry.days is not None
+        else aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True)
+    )
     return aws.s3.BucketLifecycleConfigurationRuleArgs(
         id=expiry.rule_id,
         status="Enabled",
         filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=expiry.prefix),
-        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expiry.days),
+        expiration=expiration,
         noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-            noncurrent_days=expiry.days
+            noncurrent_days=expiry.noncurrent_days
         ),
         abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-            days_after_initiation=expiry.days
+            days_after_initiation=expiry.days or expiry.noncurrent_days
         ),
     )
 

@@ -56,9 +56,14 @@ def expiring_prefixes(deployed: Deployed, bucket: str) -> list[str]:
             expiration = rule.get("expiration") or {}
             clears_markers = bool(expiration.get("days") or expiration.get("expiredObjectDeleteMarker"))
             rule_filter = rule.get("filter") or {}
-            if rule["status"] == "Enabled" and rule.get("noncurrentVersionExpiration") and clears_markers:
-                if set(rule_filter) <= {"prefix"}:  # a tag or size filter would leave some objects out
-                    prefixes.append(rule_filter.get("prefix", ""))
+            whole_prefix = set(rule_filter) <= {"prefix"}  # a tag or size filter would leave some objects out
+            if (
+                rule["status"] == "Enabled"
+                and rule.get("noncurrentVersionExpiration")
+                and clears_markers
+                and whole_prefix
+            ):
+                prefixes.append(rule_filter.get("prefix", ""))
     return prefixes
 
 

@@ -144,7 +144,7 @@ class Buckets(pulumi.ComponentResource):
     def _bucket(self, name: str, declared: Bucket, settings: StackSettings) -> aws.s3.Bucket:
         child = pulumi.ResourceOptions(parent=self)
         # Bucket names are global across all accounts: a prefix plus a random suffix cannot collide.
-        prefix = names.bucket_prefix(settings.prefix, declared.name)
+        prefix = names.bucket_prefix(settings.project, settings.stack, declared.name)
         bucket = aws.s3.Bucket(
             name,
             bucket_prefix=prefix,

@@ -202,13 +202,13 @@ class Buckets(pulumi.ComponentResource):
                 rules=[lifecycle_rule(expiry) for expiry in declared.expiries],
                 opts=child,
             )
-        if settings.cors_allowed_origins:
+        if settings.bucket_origins:
             aws.s3.BucketCorsConfiguration(
                 f"{name}-cors",
                 bucket=bucket.id,
                 cors_rules=[
                     aws.s3.BucketCorsConfigurationCorsRuleArgs(
-                        allowed_origins=list(settings.cors_allowed_origins),
+                        allowed_origins=list(settings.bucket_origins),
                         allowed_methods=list(settings.cors_allowed_methods),
                         allowed_headers=["Content-Type", "Content-MD5", "x-amz-checksum-sha256"],
                         expose_headers=["ETag"],

@@ -357,8 +357,12 @@ def test_a_user_whose_reservation_is_gone_is_still_deleted(aws: Provisioned) -> 
     ), "the other user's reservation stays"
 
 
-def test_the_bucket_expires_pending_uploads_after_a_day(aws: Provisioned) -> None:
+def test_the_bucket_expires_pending_uploads_and_deleted_avatars_after_a_day(aws: Provisioned) -> None:
     rules = client("s3").get_bucket_lifecycle_configuration(Bucket=aws.buckets[catalog.AVATARS_BUCKET.name])["Rules"]
-    assert [(r["Filter"]["Prefix"], r["Expiration"]["Days"], r["Status"]) for r in rules] == [
-        ("pending/", 1, "Enabled")
+    assert [
+        (r["Filter"]["Prefix"], r["Expiration"], r["NoncurrentVersionExpiration"]["NoncurrentDays"], r["Status"])
+        for r in rules
+    ] == [
+        ("pending/", {"Days": 1}, 1, "Enabled"),
+        ("avatars/", {"ExpiredObjectDeleteMarker": True}, 1, "Enabled"),
     ]

@@ -18,10 +18,10 @@ from pydantic.fields import FieldInfo
 
 WHITE_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # C0 and C1 controls and the line and paragraph separators: what one-line text (a name) must not hold.
-_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
 # In multi-line text (a message), tab, line feed and carriage return are allowed.
 _CONTROL_BUT_NEWLINES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-_HAS_CONTROL = re.compile(f"[{_CONTROL}]")
+_HAS_CONTROL = re.compile(f"[{CONTROL}]")
 _HAS_CONTROL_BUT_NEWLINES = re.compile(f"[{_CONTROL_BUT_NEWLINES}]")
 
 
@@ -30,8 +30,8 @@ def trimmed(core: str) -> str:
     return f"^[{WHITE_SPACE}]*{core}[{WHITE_SPACE}]*$"
 
 
-ONE_LINE_PATTERN = trimmed(f"[^{WHITE_SPACE}{_CONTROL}](?:[^{_CONTROL}]*[^{WHITE_SPACE}{_CONTROL}])?")
-OPTIONAL_ONE_LINE_PATTERN = trimmed(f"(?:[^{WHITE_SPACE}{_CONTROL}](?:[^{_CONTROL}]*[^{WHITE_SPACE}{_CONTROL}])?)?")
+ONE_LINE_PATTERN = trimmed(f"[^{WHITE_SPACE}{CONTROL}](?:[^{CONTROL}]*[^{WHITE_SPACE}{CONTROL}])?")
+OPTIONAL_ONE_LINE_PATTERN = trimmed(f"(?:[^{WHITE_SPACE}{CONTROL}](?:[^{CONTROL}]*[^{WHITE_SPACE}{CONTROL}])?)?")
 MULTI_LINE_PATTERN = trimmed(f"[^{_CONTROL_BUT_NEWLINES}]*")
 
 

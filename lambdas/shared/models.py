@@ -58,6 +58,19 @@ def one_line(max_length: int) -> Any:
     ]
 
 
+def json_integer(value: object) -> object:
+    """A pydantic before-validator for an integer field: what JSON Schema's `integer` admits, and nothing else.
+
+    JSON Schema counts a number with no fractional part as an integer, so `5.0` is 5 (as the document promises any
+    client); `5.5`, `"5"` and `true` are not, though pydantic's lax mode would take `"5"`, and `True` is an int in
+    Python."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if type(value) is not int:
+        raise ValueError("must be an integer: not a fraction, a string or a boolean")
+    return value
+
+
 def _is_unicode(value: str) -> bool:
     try:
         value.encode("utf-8")

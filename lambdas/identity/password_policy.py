@@ -17,18 +17,16 @@ import re
 from collections.abc import Callable
 
 from lambdas.catalog import USER_POOL, UserPool
-from lambdas.shared.models import CONTROL, WHITE_SPACE
+from lambdas.shared.models import CONTROL, NO_LINE_FEED, WHITE_SPACE
 
 SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"
 MAX_LENGTH = 256  # Cognito's limit for the Password parameter
 _EDGE = f"[^{WHITE_SPACE}{CONTROL}]"  # a first or last character
 _INNER = f"[^{CONTROL}]"
-# Python reads `$` as "at the end, or before a final line feed": this lookahead keeps it from admitting one.
-_NO_LINE_FEED = "(?!.*\\n)"
 _SPACE_AT_AN_END = re.compile(f"^[{WHITE_SPACE}]|[{WHITE_SPACE}]$")
 _HAS_CONTROL = re.compile(f"[{CONTROL}]")
 # A password Cognito could hold, whatever the policy: what a login may send.
-PASSWORD_PATTERN = f"^{_NO_LINE_FEED}{_EDGE}(?:{_INNER}{{0,{MAX_LENGTH - 2}}}{_EDGE})?$"
+PASSWORD_PATTERN = f"^{NO_LINE_FEED}{_EDGE}(?:{_INNER}{{0,{MAX_LENGTH - 2}}}{_EDGE})?$"
 
 
 def _has_symbol(password: str) -> bool:
@@ -52,7 +50,7 @@ def policy_pattern(pool: UserPool = USER_POOL) -> str:
     symbols = "".join(f"\\{c}" if c in "\\]^-[" else c for c in SYMBOLS)
     classes = {**_CLASSES, "symbols": f"[ {symbols}]"}
     required = "".join(f"(?=.*{classes[rule]})" for rule in pool.password_requires)
-    return f"^{_NO_LINE_FEED}{required}{_EDGE}{_INNER}{{{pool.password_min_length - 2},{MAX_LENGTH - 2}}}{_EDGE}$"
+    return f"^{NO_LINE_FEED}{required}{_EDGE}{_INNER}{{{pool.password_min_length - 2},{MAX_LENGTH - 2}}}{_EDGE}$"
 
 
 def broken_rules(password: str, pool: UserPool = USER_POOL) -> list[str]:

@@ -25,6 +25,11 @@ _HAS_CONTROL = re.compile(f"[{CONTROL}]")
 _HAS_CONTROL_BUT_NEWLINES = re.compile(f"[{_CONTROL_BUT_NEWLINES}]")
 
 
+# Python reads a pattern's `$` as "at the end, or before a final line feed", ECMAScript and Rust as "at the end":
+# a pattern that must not admit a final line feed says so with this lookahead after its `^`.
+NO_LINE_FEED = "(?!.*\\n)"
+
+
 def trimmed(core: str) -> str:
     """The pattern of a value that is `core` once the whitespace around it is trimmed."""
     return f"^[{WHITE_SPACE}]*{core}[{WHITE_SPACE}]*$"

@@ -116,8 +116,9 @@ def policy_document(statements: list[dict[str, Any]]) -> str:
 
 
 def function_name_for(settings: StackSettings, short_name: str) -> str:
-    """The function's physical name, which its role shares: valid for both, or a clear error at preview."""
-    return names.IAM_ROLE.check(names.LAMBDA_FUNCTION.check(f"{settings.prefix}{short_name}"))
+    """The function's physical name, which its role shares: valid for both (shortened with a hash past their 64
+    characters), or a clear error at preview."""
+    return names.IAM_ROLE.check(names.LAMBDA_FUNCTION.fit(f"{settings.prefix}{short_name}"))
 
 
 class LambdaFunction(pulumi.ComponentResource):

@@ -50,10 +50,14 @@ class Table:
 
 @dataclass(frozen=True)
 class Expiry:
-    """A bucket lifecycle rule: objects under `prefix` are deleted `days` after they were written."""
+    """A bucket lifecycle rule on the keys under `prefix`. Current objects are deleted `days` after they were
+    written (None: kept until a function deletes them). On a versioned bucket a delete only hides an object behind a
+    delete marker: its versions are deleted `noncurrent_days` after they stopped being current, and a delete marker
+    left with no version is removed. Every prefix a function may `s3:DeleteObject` under needs one."""
 
     prefix: str
-    days: int
+    days: int | None = None
+    noncurrent_days: int = 1
 
     @property
     def rule_id(self) -> str:

@@ -118,6 +118,10 @@ class Function:
     lazy_imports: tuple[str, ...] = ()
     # True for the function whose OpenAPI document imports every API function's resolver.
     documents_api: bool = False
+    # Lambda's reserved concurrency: at most this many invocations at once, the next ones throttled (429; API
+    # Gateway answers them 500). None: the function shares the account's unreserved concurrency (1,000 by default).
+    # The Pulumi program deploys it (`reserved_concurrent_executions`) and the embedded stack throttles by it.
+    reserved_concurrency: int | None = None
 
     @property
     def module(self) -> str:

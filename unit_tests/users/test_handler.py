@@ -11,6 +11,7 @@ import requests
 
 from embedded_stack.provision import Provisioned
 from lambdas import catalog
+from lambdas.platform.openapi import document
 from lambdas.shared.aws import client
 from lambdas.users.rules import MAX_AVATAR_BYTES
 from unit_tests.helpers import CALLER_CLAIMS, call
@@ -59,6 +60,14 @@ def test_a_user_is_created_with_its_avatar_under_avatars(aws: Provisioned) -> No
         "directory": "all",
         "createdAtId": "-",
     }
+
+
+def test_the_documented_avatar_url_lasts_up_to_an_hour_and_is_null_only_for_a_lost_image() -> None:
+    avatar_url = document()["components"]["schemas"]["User"]["properties"]["avatar_url"]
+    assert avatar_url["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    # The presigned URL dies with the role's session credentials, which may come first: never "for an hour".
+    assert "for up to an hour" in avatar_url["description"]
+    assert "Null when the image was lost" in avatar_url["description"]
 
 
 def test_the_avatar_url_is_a_presigned_get_serving_the_bytes_with_their_type(aws: Provisioned) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 
 from embedded_stack.moto.cognito_triggers import (
     install_pre_sign_up_trigger,
@@ -18,6 +19,11 @@ from embedded_stack.provision import Provisioned
 from lambdas.shared.aws import client
 from testkit import mocked_aws
 from unit_tests.gateway_client import stop_serving
+
+# Properties are checked here, speed in bench/: Hypothesis's per-example deadline and its "input generation is slow"
+# check time the machine, and failed on a busy 2-core one while every property held.
+settings.register_profile("properties-not-timings", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("properties-not-timings")
 
 
 @pytest.fixture(scope="session")

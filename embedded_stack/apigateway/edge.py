@@ -323,7 +323,7 @@ class Serving:
             server_header=False,
             proxy_headers=False,  # no proxy in front: the client's own address is the source IP
             # Requests still in flight when the stack stops get this long (Ctrl-C returns within a second).
-            timeout_graceful_shutdown=stop_seconds,
+            timeout_graceful_shutdown=stop_seconds,  # type: ignore[arg-type]  # annotated int; asyncio.wait_for takes a float
         )
         self.port = int(listening.getsockname()[1])
         self._server = uvicorn.Server(config)

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import moto
 from joserfc import jwk
@@ -43,7 +43,7 @@ from embedded_stack.moto import signing_key
 
 log = logging.getLogger("embedded_stack.moto.persistence")
 
-SERVICES = ("dynamodb", "s3", "cognito-idp")
+SERVICES: tuple[Literal["dynamodb", "s3", "cognito-idp"], ...] = ("dynamodb", "s3", "cognito-idp")
 STATE_FILE = "state.pickle"
 _FORMAT = 1
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

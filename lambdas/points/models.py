@@ -33,7 +33,7 @@ def _positive(value: int) -> int:
 # The bounds are checked by `_json_integer` and the others, which name the rule broken; the schema states them for
 # generated clients.
 Points = Annotated[int, BeforeValidator(_json_integer), Field(json_schema_extra={"maximum": MAX_POINTS})]
-Payer = one_line(MAX_PAYER)
+Payer = Annotated[str, *one_line(MAX_PAYER)]
 
 
 class NewTransaction(RequestModel):

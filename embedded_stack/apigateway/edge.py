@@ -263,7 +263,7 @@ class EdgeProtocol(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 protocol with the limits on the request line and headers, refusals in the JSON shape
     (uvicorn's own are plain text), and a response written at once."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn gives a Transport
         self._writes = CoalescedWrites(transport)
         super().connection_made(cast(asyncio.Transport, self._writes))
 

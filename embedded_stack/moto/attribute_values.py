@@ -19,7 +19,7 @@ import moto.core.serialize as moto_serialize
 
 def install() -> None:
     json_serializer = moto_serialize.BaseJSONSerializer
-    json_serializer._serialize_type_structure = _plain_attribute_values_as_they_are(  # type: ignore[method-assign,assignment]  # the patch
+    json_serializer._serialize_type_structure = _plain_attribute_values_as_they_are(  # type: ignore[method-assign,assignment]  # patches moto in place
         json_serializer._serialize_type_structure
     )
 

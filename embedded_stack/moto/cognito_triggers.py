@@ -51,7 +51,7 @@ def install_pre_sign_up_trigger() -> None:
         current: SignUp = CognitoIdpBackend.sign_up
         if getattr(current, _INSTALLED_MARK, False):
             return
-        CognitoIdpBackend.sign_up = _with_trigger(current)  # type: ignore[method-assign]  # the patch
+        CognitoIdpBackend.sign_up = _with_trigger(current)  # type: ignore[method-assign]  # patches moto in place
 
 
 def uninstall_pre_sign_up_trigger() -> None:

@@ -124,7 +124,7 @@ def capture(key: jwk.RSAKey) -> State:
 def restore(state: State) -> None:
     """Puts the saved backends in place of moto's (before any request reaches them)."""
     for service, accounts in state.backends.items():
-        backend_dict = get_backend(service)  # type: ignore[call-overload]
+        backend_dict = get_backend(service)  # type: ignore[call-overload]  # a saved name, one of SERVICES
         for account_id, regions in accounts.items():
             for region, backend in regions.items():
                 backend_dict[account_id][region] = backend

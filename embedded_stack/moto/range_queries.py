@@ -22,8 +22,8 @@ from moto.dynamodb.models.table import Table
 
 
 def install() -> None:
-    Table.__init__ = _with_sorted_partitions(Table.__init__)  # type: ignore[method-assign]  # the patch
-    Table.query = _reading_its_range(Table.query)  # type: ignore[method-assign]  # the patch
+    Table.__init__ = _with_sorted_partitions(Table.__init__)  # type: ignore[method-assign]  # patches moto in place
+    Table.query = _reading_its_range(Table.query)  # type: ignore[method-assign]  # patches moto in place
 
 
 class _SortedPartition(dict[DynamoType, Item]):

@@ -45,7 +45,7 @@ def install(key: jwk.RSAKey) -> None:
     with _lock:
         _current = key
         if not getattr(CognitoIdpUserPool.__init__, "_signs_with_stack_key", False):
-            CognitoIdpUserPool.__init__ = _signing_with_stack_key(CognitoIdpUserPool.__init__)  # type: ignore[method-assign]  # patch
+            CognitoIdpUserPool.__init__ = _signing_with_stack_key(CognitoIdpUserPool.__init__)  # type: ignore[method-assign]  # patches moto in place
             cognito_models.jwt = _JwtWithKeyId  # type: ignore[assignment]  # stands in for joserfc.jwt
         CognitoIdpJsonWebKeyResponse.json_web_key = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
     for pool in _existing_pools():

@@ -26,7 +26,7 @@ TransactWriteItems = Callable[[DynamoDBBackend, list[dict[str, Any]]], None]
 def install() -> None:
     dynamodb_models.copy = _CopyKeepingTables  # type: ignore[assignment]  # stands in for the copy module
     original: TransactWriteItems = DynamoDBBackend.transact_write_items
-    DynamoDBBackend.transact_write_items = _undoable(original)  # type: ignore[method-assign,assignment]  # the patch
+    DynamoDBBackend.transact_write_items = _undoable(original)  # type: ignore[method-assign,assignment]  # patches moto in place
 
 
 def is_installed() -> bool:

@@ -76,11 +76,13 @@ reset:
 routes: install
 	@$(PY) -c "from lambdas.catalog import route_table; print(route_table())"
 
-# ruff, then the import contracts of lambdas/ (pyproject.toml, [tool.importlinter]; docs/development.md, "Layers").
+# ruff, then the import contracts of lambdas/ (pyproject.toml, [tool.importlinter]; docs/development.md, "Layers"),
+# then mypy over lambdas/, infra/ and embedded_stack/ (pyproject.toml, [tool.mypy]).
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 
 format: install
 	$(PY) -m ruff check --fix .

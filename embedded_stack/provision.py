@@ -4,12 +4,15 @@ moto server, or moto's in-memory mock in unit tests), from the same declarations
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from lambdas import catalog
 from lambdas.catalog import Bucket, Table, UserPool
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import BucketLifecycleConfigurationTypeDef
 
 _PASSWORD_RULES = {
     "lowercase": "RequireLowercase",
@@ -62,7 +65,7 @@ def create_table_request(table: Table, name: str) -> dict[str, Any]:
     return request
 
 
-def lifecycle_configuration(bucket: Bucket) -> dict[str, Any]:
+def lifecycle_configuration(bucket: Bucket) -> BucketLifecycleConfigurationTypeDef:
     """boto3 `put_bucket_lifecycle_configuration` rules for a declared bucket (moto keeps them, but expires nothing)."""
     return {
         "Rules": [

@@ -88,7 +88,7 @@ class Auth(pulumi.ComponentResource):
                 ]
             ),
             admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=False),
-            lambda_config=aws.cognito.UserPoolLambdaConfigArgs(**lambda_config) if lambda_config else None,
+            lambda_config=aws.cognito.UserPoolLambdaConfigArgs(**lambda_config) if lambda_config else None,  # type: ignore[arg-type]  # ARNs for checked trigger names
             email_configuration=email_configuration(settings),
             deletion_protection="ACTIVE" if settings.deletion_protection else "INACTIVE",
             tags=settings.tags or None,

@@ -213,7 +213,7 @@ class Functions(pulumi.ComponentResource):
         self.functions: dict[str, LambdaFunction] = {}
         for function in functions:
             grants = pulumi.Output.all(dict(table_arns), dict(bucket_arns), user_pool_arn).apply(
-                lambda args, f=function: access_statements(f, args[0], args[1], args[2])
+                lambda args, f=function: access_statements(f, args[0], args[1], args[2])  # type: ignore[misc]  # f: this loop's
             )
             self.functions[function.name] = LambdaFunction(
                 f"{name}-{function.name}",

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from infra.package import LAMBDA_RUNTIME, runtime_problem
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import pulumi
 
 PROJECT = "serverless-platform"
@@ -228,8 +230,8 @@ def ses_problem(identity_arn: str | None, from_address: str | None) -> str | Non
     return None
 
 
-def _optional_tuple(value: object) -> tuple[str, ...] | None:
-    return None if value is None else tuple(value)  # type: ignore[call-overload]
+def _optional_tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
 
 
 def _bool(config: pulumi.Config, key: str, default: bool) -> bool:

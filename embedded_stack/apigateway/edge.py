@@ -263,7 +263,7 @@ class EdgeProtocol(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 protocol with the limits on the request line and headers, refusals in the JSON shape
     (uvicorn's own are plain text), and a response written at once."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn gives a Transport
         self._writes = CoalescedWrites(transport)
         super().connection_made(cast(asyncio.Transport, self._writes))
 
@@ -323,7 +323,7 @@ class Serving:
             server_header=False,
             proxy_headers=False,  # no proxy in front: the client's own address is the source IP
             # Requests still in flight when the stack stops get this long (Ctrl-C returns within a second).
-            timeout_graceful_shutdown=stop_seconds,
+            timeout_graceful_shutdown=stop_seconds,  # type: ignore[arg-type]  # annotated int; asyncio.wait_for takes a float
         )
         self.port = int(listening.getsockname()[1])
         self._server = uvicorn.Server(config)

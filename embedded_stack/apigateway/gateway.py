@@ -161,7 +161,7 @@ class InProcess:
             result = self.code.handler(function)(json.loads(payload), lambda_context(function.name))
         except Exception as error:
             raise FunctionFailed(type(error).__name__) from error
-        return result  # type: ignore[no-any-return]
+        return result
 
 
 class Gateway:

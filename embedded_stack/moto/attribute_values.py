@@ -11,7 +11,7 @@ is: the serializer's output for it is that value itself. Binary values, maps and
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import moto.core.serialize as moto_serialize
@@ -19,21 +19,21 @@ import moto.core.serialize as moto_serialize
 
 def install() -> None:
     json_serializer = moto_serialize.BaseJSONSerializer
-    json_serializer._serialize_type_structure = _plain_attribute_values_as_they_are(  # type: ignore[method-assign]
+    json_serializer._serialize_type_structure = _plain_attribute_values_as_they_are(  # type: ignore[method-assign,assignment]  # patches moto in place
         json_serializer._serialize_type_structure
     )
 
 
 # The members of DynamoDB's AttributeValue whose JSON the serializer writes unchanged, and the Python type of each.
-_PLAIN_ATTRIBUTE_TYPES: dict[str, type] = {"S": str, "N": str, "BOOL": bool, "NULL": bool, "SS": list, "NS": list}
+_PLAIN_ATTRIBUTE_TYPES: dict[str, type[Any]] = {"S": str, "N": str, "BOOL": bool, "NULL": bool, "SS": list, "NS": list}
 _DYNAMODB_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
 
-SerializeStructure = Callable[[Any, dict[str, Any], Any, Any, str], None]
+SerializeStructure = Callable[[Any, MutableMapping[str, Any], Any, Any, str], None]
 
 
 def _plain_attribute_values_as_they_are(serialize_structure: SerializeStructure) -> SerializeStructure:
     @functools.wraps(serialize_structure)
-    def serialize(self: Any, serialized: dict[str, Any], value: Any, shape: Any, key: str) -> None:
+    def serialize(self: Any, serialized: MutableMapping[str, Any], value: Any, shape: Any, key: str) -> None:
         if (
             key
             and shape.name == "AttributeValue"

@@ -32,4 +32,4 @@ def install_confirm_check() -> None:
         return confirm(backend, client_id, username)
 
     setattr(confirm_sign_up, _MARK, True)
-    CognitoIdpBackend.confirm_sign_up = confirm_sign_up  # type: ignore[method-assign]
+    CognitoIdpBackend.confirm_sign_up = confirm_sign_up  # type: ignore[method-assign,assignment]  # patches moto in place

@@ -51,14 +51,14 @@ def install_pre_sign_up_trigger() -> None:
         current: SignUp = CognitoIdpBackend.sign_up
         if getattr(current, _INSTALLED_MARK, False):
             return
-        CognitoIdpBackend.sign_up = _with_trigger(current)  # type: ignore[method-assign]
+        CognitoIdpBackend.sign_up = _with_trigger(current)  # type: ignore[method-assign]  # patches moto in place
 
 
 def uninstall_pre_sign_up_trigger() -> None:
     with _lock:
         current = CognitoIdpBackend.sign_up
         if getattr(current, _INSTALLED_MARK, False):
-            CognitoIdpBackend.sign_up = current.__wrapped__  # type: ignore[attr-defined,method-assign]
+            CognitoIdpBackend.sign_up = current.__wrapped__  # type: ignore[attr-defined,method-assign]  # unpatched
 
 
 def is_installed() -> bool:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import moto
 from joserfc import jwk
@@ -43,7 +43,7 @@ from embedded_stack.moto import signing_key
 
 log = logging.getLogger("embedded_stack.moto.persistence")
 
-SERVICES = ("dynamodb", "s3", "cognito-idp")
+SERVICES: tuple[Literal["dynamodb", "s3", "cognito-idp"], ...] = ("dynamodb", "s3", "cognito-idp")
 STATE_FILE = "state.pickle"
 _FORMAT = 1
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -124,7 +124,7 @@ def capture(key: jwk.RSAKey) -> State:
 def restore(state: State) -> None:
     """Puts the saved backends in place of moto's (before any request reaches them)."""
     for service, accounts in state.backends.items():
-        backend_dict = get_backend(service)  # type: ignore[call-overload]
+        backend_dict = get_backend(service)  # type: ignore[call-overload]  # a saved name, one of SERVICES
         for account_id, regions in accounts.items():
             for region, backend in regions.items():
                 backend_dict[account_id][region] = backend

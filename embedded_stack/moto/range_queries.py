@@ -22,8 +22,8 @@ from moto.dynamodb.models.table import Table
 
 
 def install() -> None:
-    Table.__init__ = _with_sorted_partitions(Table.__init__)  # type: ignore[method-assign]
-    Table.query = _reading_its_range(Table.query)  # type: ignore[method-assign]
+    Table.__init__ = _with_sorted_partitions(Table.__init__)  # type: ignore[method-assign]  # patches moto in place
+    Table.query = _reading_its_range(Table.query)  # type: ignore[method-assign]  # patches moto in place
 
 
 class _SortedPartition(dict[DynamoType, Item]):
@@ -63,11 +63,11 @@ class _SortedPartition(dict[DynamoType, Item]):
         super().clear()
         self._ordered.clear()
 
-    def update(self, other: Any = (), /) -> None:  # type: ignore[override]
+    def update(self, other: Any = (), /) -> None:
         for key, item in dict(other).items():
             self[key] = item
 
-    def __ior__(self, other: Any) -> _SortedPartition:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> _SortedPartition:  # type: ignore[override,misc]  # dict's takes pairs too
         self.update(other)
         return self
 
@@ -171,7 +171,7 @@ def _window(
         return None
     low, high = bounds
     if start_key:
-        start = start_key.get(table.range_key_attr)
+        start = start_key.get(table.range_key_attr) if table.range_key_attr else None
         if not isinstance(start, dict):
             return None
         if forward:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import moto.core.responses as moto_responses
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+if TYPE_CHECKING:
+    from moto.backends import SERVICE_NAMES
 
 HOSTS_REMEMBERED = 256
 
@@ -26,7 +29,7 @@ def install() -> None:
 class RoutingDispatcher(DomainDispatcherApplication):
     """moto's server application, finding a host's service once."""
 
-    def __init__(self, create_app: Callable[[str], Any]) -> None:
+    def __init__(self, create_app: Callable[[SERVICE_NAMES], Any]) -> None:
         super().__init__(create_app)
         # Called under moto's dispatcher lock; the answer depends on the host alone.
-        self.get_backend_for_host = functools.lru_cache(maxsize=HOSTS_REMEMBERED)(super().get_backend_for_host)
+        self.get_backend_for_host = functools.lru_cache(maxsize=HOSTS_REMEMBERED)(super().get_backend_for_host)  # type: ignore[method-assign]  # cached per instance

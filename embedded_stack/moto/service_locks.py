@@ -13,16 +13,19 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedded_stack.moto.request_routing import RoutingDispatcher
+
+if TYPE_CHECKING:
+    from moto.backends import SERVICE_NAMES
 
 
 class SerialisedDispatcher(RoutingDispatcher):
     """moto's server application, running one request at a time per service backend."""
 
     def __init__(
-        self, create_app: Callable[[str], Any], on_request: Callable[[dict[str, Any]], None] | None = None
+        self, create_app: Callable[[SERVICE_NAMES], Any], on_request: Callable[[dict[str, Any]], None] | None = None
     ) -> None:
         super().__init__(create_app)
         self._service_locks: dict[int, threading.Lock] = {}

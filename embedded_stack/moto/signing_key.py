@@ -45,8 +45,8 @@ def install(key: jwk.RSAKey) -> None:
     with _lock:
         _current = key
         if not getattr(CognitoIdpUserPool.__init__, "_signs_with_stack_key", False):
-            CognitoIdpUserPool.__init__ = _signing_with_stack_key(CognitoIdpUserPool.__init__)  # type: ignore[method-assign]
-            cognito_models.jwt = _JwtWithKeyId  # type: ignore[assignment]
+            CognitoIdpUserPool.__init__ = _signing_with_stack_key(CognitoIdpUserPool.__init__)  # type: ignore[method-assign]  # patches moto in place
+            cognito_models.jwt = _JwtWithKeyId  # type: ignore[assignment]  # stands in for joserfc.jwt
         CognitoIdpJsonWebKeyResponse.json_web_key = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
     for pool in _existing_pools():
         pool.json_web_key = key
@@ -63,7 +63,7 @@ def _signing_with_stack_key(init: Any) -> Any:
         if _current is not None:
             pool.json_web_key = _current
 
-    init_signing_with_stack_key._signs_with_stack_key = True  # type: ignore[attr-defined]
+    init_signing_with_stack_key._signs_with_stack_key = True  # type: ignore[attr-defined]  # the patch's mark
     return init_signing_with_stack_key
 
 
@@ -78,7 +78,7 @@ class _JwtWithKeyId:
 def _existing_pools() -> list[CognitoIdpUserPool]:
     from moto.cognitoidp.models import cognitoidp_backends
 
-    pools = []
+    pools: list[CognitoIdpUserPool] = []
     for account in cognitoidp_backends.values():
         for backend in account.values():
             if isinstance(backend, CognitoIdpBackend):

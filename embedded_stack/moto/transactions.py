@@ -24,9 +24,9 @@ TransactWriteItems = Callable[[DynamoDBBackend, list[dict[str, Any]]], None]
 
 
 def install() -> None:
-    dynamodb_models.copy = _CopyKeepingTables  # type: ignore[assignment]
+    dynamodb_models.copy = _CopyKeepingTables  # type: ignore[assignment]  # stands in for the copy module
     original: TransactWriteItems = DynamoDBBackend.transact_write_items
-    DynamoDBBackend.transact_write_items = _undoable(original)  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = _undoable(original)  # type: ignore[method-assign,assignment]  # patches moto in place
 
 
 def is_installed() -> bool:
@@ -55,7 +55,7 @@ def _undoable(transact_write_items: TransactWriteItems) -> TransactWriteItems:
             _put_back(backend, saved)
             raise
 
-    undoable_transact_write_items.__wrapped__ = transact_write_items  # type: ignore[attr-defined]
+    undoable_transact_write_items.__wrapped__ = transact_write_items  # type: ignore[attr-defined]  # as functools.wraps
     setattr(undoable_transact_write_items, INSTALLED_MARK, True)
     return undoable_transact_write_items
 
@@ -65,7 +65,7 @@ def _items_named(backend: DynamoDBBackend, transact_items: list[dict[str, Any]])
     saved: _SavedItems = {}
     for request in transact_items:
         for operation, parameters in request.items():
-            table = backend.tables.get(parameters.get("TableName")) if isinstance(parameters, dict) else None
+            table = backend.tables.get(parameters.get("TableName", "")) if isinstance(parameters, dict) else None
             if table is None:
                 continue  # moto refuses the request before writing anything
             attributes = parameters.get("Item") if operation == "Put" else parameters.get("Key")
@@ -88,7 +88,7 @@ def _put_back(backend: DynamoDBBackend, saved: _SavedItems) -> None:
             if item is None:
                 table.items.pop(hash_key, None)
             else:
-                table.items[hash_key] = item
+                table.items[hash_key] = item  # type: ignore[assignment]  # moto's defaultdict(dict) holds Items too
         elif item is None:
             table.items.get(hash_key, {}).pop(range_key, None)
         else:

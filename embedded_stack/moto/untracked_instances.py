@@ -15,7 +15,7 @@ from moto.core.common_models import BaseModel
 
 
 def install() -> None:
-    BaseModel.__new__ = _new_untracked  # type: ignore[assignment,method-assign]
+    BaseModel.__new__ = _new_untracked  # type: ignore[method-assign]  # patches moto in place
 
 
 def _new_untracked(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 def stack_outputs(
     *,
@@ -9,8 +11,8 @@ def stack_outputs(
     region: object,
     user_pool_id: object,
     user_pool_client_id: object,
-    tables: dict[str, object],
-    buckets: dict[str, object],
+    tables: Mapping[str, object],
+    buckets: Mapping[str, object],
     aws_endpoint: object | None = None,
 ) -> dict[str, object]:
     """The outputs of a stack, embedded or deployed, by the same keys.

@@ -30,7 +30,7 @@ lambda_handler = lambda_handler_for(app, logger)
 )
 def sign_up(request: SignUp) -> Response[SignedUp]:
     signed_up = SignedUp(user_id=cognito.sign_up(request))
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=signed_up.to_json())
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=signed_up)
 
 
 @app.post(

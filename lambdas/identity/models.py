@@ -58,7 +58,7 @@ NewPassword = Annotated[
 class SignUp(RequestModel):
     email: Email
     password: NewPassword
-    name: one_line(256)  # type: ignore[valid-type]
+    name: Annotated[str, *one_line(256)]
 
 
 class Confirm(RequestModel):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from lambdas.catalog import PUBLIC
 from lambdas.platform import openapi
@@ -61,7 +62,9 @@ START_SCRIPT = """\
   });
 })();
 """
-HTML_PAGE = {200: {"description": "Swagger UI", "content": {"text/html": {"schema": {"type": "string"}}}}}
+HTML_PAGE: dict[int, OpenAPIResponse] = {
+    200: {"description": "Swagger UI", "content": {"text/html": {"schema": {"type": "string"}}}}
+}
 
 
 class Health(ResponseModel):

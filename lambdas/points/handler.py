@@ -10,6 +10,7 @@ from typing import Annotated
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from lambdas.catalog import PROTECTED
 from lambdas.points import idempotency, ledger, store
@@ -42,7 +43,7 @@ _WRITE_REFUSALS = {
     422: "This Idempotency-Key was used for a different request",
 }
 # A change that keeps losing races to others retries until the function's time is nearly up (ledger.Patience).
-_BUSY = {
+_BUSY: dict[int, OpenAPIResponse] = {
     429: {
         "description": "The ledger was busy with other changes for as long as the function could wait, or API "
         "Gateway throttled the request: try again, after Retry-After seconds when it is given",
@@ -76,7 +77,9 @@ def add_transaction(new: NewTransaction, idempotency_key: IdempotencyKey = None)
         apply=lambda: ledger.add(caller.sub, new, now=datetime.now(UTC), patience=_patience()).to_json(),
     )
     logger.info("points transaction recorded", transaction_id=transaction["id"], user=caller.sub)
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=transaction)
+    return Response(
+        status_code=201, content_type=content_types.APPLICATION_JSON, body=Transaction.model_validate(transaction)
+    )
 
 
 @app.get(
@@ -84,7 +87,7 @@ def add_transaction(new: NewTransaction, idempotency_key: IdempotencyKey = None)
     security=PROTECTED,
     tags=["points"],
     summary="Points per payer, zeros included",
-    responses={200: {"description": "Points per payer"}} | _BUSY,
+    responses=responses(200, "Points per payer", {}) | _BUSY,
 )
 def get_balance() -> dict[str, int]:
     return ledger.balances(current_caller(app).sub, patience=_patience())

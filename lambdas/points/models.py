@@ -32,7 +32,7 @@ def _positive(value: int) -> int:
 Points = Annotated[
     int, BeforeValidator(json_integer), AfterValidator(_within_bounds), Field(json_schema_extra={"maximum": MAX_POINTS})
 ]
-Payer = one_line(MAX_PAYER)
+Payer = Annotated[str, *one_line(MAX_PAYER)]
 
 
 class NewTransaction(RequestModel):

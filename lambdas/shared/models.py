@@ -9,7 +9,7 @@ and Rust's regex engines all read the patterns alike.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
 from annotated_types import MaxLen
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -53,14 +53,14 @@ def no_control_characters_but_newlines(value: str | None) -> str | None:
     return value
 
 
-def one_line(max_length: int) -> Any:
-    """A required one-line text: at most `max_length` characters as sent, at least one once trimmed."""
-    return Annotated[
-        str,
+def one_line(max_length: int) -> tuple[Any, ...]:
+    """A required one-line text, `Annotated[str, *one_line(n)]`: at most `n` characters as sent, at least one once
+    trimmed."""
+    return (
         Field(min_length=1, max_length=max_length),
         AfterValidator(no_control_characters),
         Field(json_schema_extra={"pattern": ONE_LINE_PATTERN}),
-    ]
+    )
 
 
 def json_integer(value: object) -> object:

@@ -26,7 +26,7 @@ def _none_if_empty(value: str | None) -> str | None:
     return value or None
 
 
-FileName = one_line(MAX_FILE_NAME)
+FileName = Annotated[str, *one_line(MAX_FILE_NAME)]
 
 
 class NewSlaError(RequestModel):

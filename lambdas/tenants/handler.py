@@ -50,7 +50,7 @@ def create_tenant(new: NewTenant) -> Response[Tenant]:
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
-        body=tenant.to_json(),
+        body=tenant,
         headers={"Location": location},
     )
 

@@ -13,7 +13,7 @@ FREE: Plan = "free"
 
 
 class NewTenant(RequestModel):
-    name: one_line(200)  # type: ignore[valid-type]
+    name: Annotated[str, *one_line(200)]
     # The pattern is checked by `website`, after the rules it can name (a pydantic pattern says only "no match").
     website: Annotated[
         str,

@@ -14,6 +14,7 @@ from uuid import UUID
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import ValidationError
 
 from lambdas.catalog import PROTECTED, USER_POOL
@@ -33,7 +34,7 @@ MAX_LIMIT = 100
 IMAGE_FORMATS = "a PNG, JPEG, GIF or WebP image"
 
 
-def _error(description: str) -> dict[str, Any]:
+def _error(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}}
 
 
@@ -74,7 +75,7 @@ def list_users(
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=[user.model_dump(mode="json") for user in page.items],
+        body=page.items,
         headers=headers,
     )
 
@@ -97,7 +98,7 @@ def list_users(
 def create_user() -> Response[User]:
     caller = current_caller(app)
     event = app.current_event
-    form = read_form(event.headers.get("Content-Type"), event.body, event.is_base64_encoded)
+    form = read_form(event.headers.get("Content-Type"), event.body, bool(event.is_base64_encoded))
     errors = _field_errors(form.fields)
     if form.avatar is None:
         errors.append(FieldError(f"body.{FILE_FIELD}", "is required: send the image as a file part"))
@@ -117,7 +118,7 @@ def create_user() -> Response[User]:
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
-        body=user.model_dump(mode="json"),
+        body=user,
         headers={"Location": f"{_base_path()}/users/{user.id}"},
     )
 

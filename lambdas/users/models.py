@@ -18,7 +18,7 @@ def _lower(value: str) -> str:
 class NewUser(FormModel):
     """The text fields of the form: the name trimmed, the email checked and stored lower-case."""
 
-    name: one_line(MAX_NAME_LENGTH)  # type: ignore[valid-type]
+    name: Annotated[str, *one_line(MAX_NAME_LENGTH)]
     email: Annotated[EmailAddress, AfterValidator(_lower), Field(description="Unique, in any case")]
 
 

@@ -59,11 +59,11 @@ def _moto() -> Iterator[None]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     from moto import mock_aws
 
-    from embedded_stack import moto_patches
+    import embedded_stack.moto as adapted_moto
     from embedded_stack.provision import provision
     from lambdas.shared.aws import client
 
-    moto_patches.install()  # as the embedded stack runs moto: without, every transaction copies the whole table
+    adapted_moto.install()  # as the embedded stack runs moto: without, every transaction copies the whole table
     with mock_aws():
         client.cache_clear()
         os.environ |= provision().environment()
@@ -101,7 +101,7 @@ def _seed(user: str, transactions: int) -> None:
 
 
 def _request(user: str, method: str, path: str, body: Any = None) -> Callable[[], dict[str, Any]]:
-    from embedded_stack.events import lambda_context, proxy_event
+    from embedded_stack.apigateway.events import lambda_context, proxy_event
     from lambdas.points.handler import lambda_handler
 
     claims = {"sub": user, "email": f"{user}@example.com", "token_use": "id"}

@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from lambdas.shared.aws import client
 from lambdas.shared.errors import InvalidInput
@@ -28,11 +28,10 @@ from lambdas.shared.sort_keys import is_sort_key
 
 MAX_CURSOR_LENGTH = 1024
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class Page[T]:
     items: list[T]
     last_sort_key: str | None  # set when there may be more
 

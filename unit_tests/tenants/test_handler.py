@@ -170,7 +170,7 @@ def test_get_malformed_id_is_400(aws: Provisioned) -> None:
 
 
 def test_location_includes_the_stage_path_when_deployed(aws: Provisioned) -> None:
-    from embedded_stack.events import lambda_context, proxy_event
+    from embedded_stack.apigateway.events import lambda_context, proxy_event
     from lambdas.tenants.handler import lambda_handler
 
     body = '{"name": "A", "website": "stage.example", "contactEmail": "a@stage.example"}'

@@ -482,3 +482,9 @@ def test_delete_removes_every_item_of_the_ledger_and_no_other(aws: Provisioned) 
 
     assert items(owner) == []
     assert ledger.balances(other) == {"A": 1}
+
+
+def test_without_a_lambda_context_patience_is_the_stacks_function_timeout() -> None:
+    patience = ledger.Patience.of(None)
+
+    assert ledger.DEFAULT_SECONDS * 1000 - 1000 < patience.remaining_ms() <= ledger.DEFAULT_SECONDS * 1000

@@ -11,7 +11,13 @@ Where: the points function's Lambda handler, called in-process with the events A
 in-memory DynamoDB (`mock_aws`), with the embedded stack's moto patches installed (moto would otherwise copy the
 whole table in each TransactWriteItems and walk it in each Query: costs of moto's, not of the ledger's).
 
-`python -m bench.points` prints the rows as JSON.
+Contention (`contention()`): CONTENDERS concurrent POST /points/spend on one ledger, every one of which the points
+allow, against the same number spread over as many ledgers, one each, through the embedded stack as `make run`
+starts it (functions in their containers, over HTTP). Rows: the p50 and p99 latency of each burst, and the count
+of each answer in the note: on one ledger every spend but one per round of commits loses a race and retries
+after a backoff (lambdas/points/ledger.py), on many ledgers none does.
+
+`python -m bench.points [history|contention]` prints the rows as JSON (default: both).
 """
 
 from __future__ import annotations
@@ -19,10 +25,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import statistics
+import sys
+import threading
+import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
+
+import requests
 
 from bench.common import interleaved, per_call_seconds, row
 
@@ -30,6 +44,8 @@ CALLS = int(os.environ.get("BENCH_POINTS_CALLS", 20))
 SHORT, LONG = 10, 10_000
 PAYERS = ("DANNON", "UNILEVER", "MILLER COORS")
 LOT_POINTS = 10_000  # no lot is used up by the run's 1-point spends: both ledgers keep every payer throughout
+CONTENDERS = int(os.environ.get("BENCH_POINTS_CONTENDERS", 50))
+SPEND = 100
 
 
 @contextmanager
@@ -107,6 +123,10 @@ def _request(user: str, method: str, path: str, body: Any = None) -> Callable[[]
 
 
 def run() -> list[dict[str, Any]]:
+    return history() + contention()
+
+
+def history() -> list[dict[str, Any]]:
     logging.getLogger().setLevel(logging.WARNING)
     with _moto():
         from lambdas.shared.aws import client
@@ -151,5 +171,75 @@ def run() -> list[dict[str, Any]]:
     ]
 
 
+class _Burst:
+    """One burst of concurrent spends: each one's seconds and status code."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self.answers: Counter[int] = Counter()
+
+    def p(self, percentile: int) -> float:
+        return statistics.quantiles(self.seconds, n=100, method="inclusive")[percentile - 1]
+
+
+def _burst(api: str, spenders: list[str]) -> _Burst:
+    """Tops up each spender's ledger with SPEND points for each of its spends, then sends every spend at once."""
+    for token in set(spenders):
+        top_up = {"payer": "BENCH", "points": SPEND * spenders.count(token), "timestamp": "2020-01-01T00:00:00Z"}
+        response = requests.post(f"{api}/points/transactions", json=top_up, headers={"Authorization": token})
+        response.raise_for_status()
+    start = threading.Barrier(len(spenders))
+    burst = _Burst()
+
+    def spend(token: str) -> tuple[float, int]:
+        session = requests.Session()
+        start.wait()
+        began = time.perf_counter()
+        status = session.post(
+            f"{api}/points/spend", json={"points": SPEND}, headers={"Authorization": token}
+        ).status_code
+        return time.perf_counter() - began, status
+
+    with ThreadPoolExecutor(max_workers=len(spenders)) as pool:
+        for seconds, status in pool.map(spend, spenders):
+            burst.seconds.append(seconds)
+            burst.answers[status] += 1
+    return burst
+
+
+def contention() -> list[dict[str, Any]]:
+    from bench.servers import embedded_stack
+    from bench.stack import signed_in
+
+    with embedded_stack() as (outputs, _):
+        api = outputs["apiUrl"]
+        with requests.Session() as session:
+            tokens = [signed_in(session, api) for _ in range(CONTENDERS)]
+        one_ledger, many_ledgers = [tokens[0]] * CONTENDERS, tokens
+        _burst(api, many_ledgers)  # warms every container the bursts will use: cold starts are not the question
+        one, many = interleaved(lambda: _burst(api, one_ledger), lambda: _burst(api, many_ledgers))
+        bursts: dict[str, list[_Burst]] = {"one": one, "many": many}
+
+    def answers(side: str) -> str:
+        total = sum((burst.answers for burst in bursts[side]), Counter[int]())
+        return ", ".join(f"{count} x {status}" for status, count in sorted(total.items()))
+
+    where = (
+        f"{CONTENDERS} concurrent POST /points/spend of {SPEND} (all affordable), through `make run`'s stack; "
+        f"one ledger: {answers('one')} / one ledger each: {answers('many')}"
+    )
+    return [
+        row(
+            f"points_contention_p{percentile}",
+            [burst.p(percentile) for burst in bursts["one"]],
+            [burst.p(percentile) for burst in bursts["many"]],
+            "s",
+            f"p{percentile} of {where}",
+        )
+        for percentile in (50, 99)
+    ]
+
+
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=1))
+    parts = {"history": history, "contention": contention}
+    print(json.dumps([r for name in (sys.argv[1:] or parts) for r in parts[name]()], indent=1))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from integration_tests.auth_fixtures import SignedInUser, sign_up_and_log_in
 from integration_tests.conftest import Api
@@ -103,3 +108,41 @@ def test_ledgers_are_per_user_and_delete_empties_only_ones_own(api: Api, member:
 
 def test_points_need_a_token(api: Api) -> None:
     assert api.get("/points/balance").status_code == 401
+
+
+def at_once(count: int, send: Callable[[], requests.Response]) -> list[requests.Response]:
+    """`count` requests sent together, from as many threads released at once."""
+    start = threading.Barrier(count)
+
+    def one(_: int) -> requests.Response:
+        start.wait()
+        return send()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+@pytest.mark.parametrize("spends", [20, 50])
+def test_concurrent_spends_each_get_their_real_answer(api: Api, member: SignedInUser, spends: int) -> None:
+    # 1,000 points and `spends` concurrent spends of 100: exactly ten land, every other one is a 409, and none
+    # gives up (429) or fails (500), whatever order they commit in.
+    added = api.post(
+        "/points/transactions",
+        json={"payer": "DANNON", "points": 1000, "timestamp": "2020-10-31T10:00:00Z"},
+        headers=member.headers,
+    )
+    assert added.status_code == 201, added.text
+    # The function's containers are started first, by as many balance reads at once (answers not checked): on a
+    # local stack, many cold starts at once on a small machine take longer than API Gateway waits, which says
+    # nothing about the ledger.
+    at_once(spends, lambda: requests.get(api.url("/points/balance"), headers=member.headers, timeout=60))
+
+    spent = at_once(
+        spends,
+        lambda: requests.post(api.url("/points/spend"), json={"points": 100}, headers=member.headers, timeout=60),
+    )
+
+    answers = Counter(response.status_code for response in spent)
+
+    assert answers == {200: 10, 409: spends - 10}
+    assert api.get("/points/balance", headers=member.headers).json() == {"DANNON": 0}

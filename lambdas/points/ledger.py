@@ -10,10 +10,10 @@ transaction is cancelled, and the change starts again from a fresh read. A 409 (
 answered after a ConditionCheck transaction confirmed that the head still has the version the plan was read at: a
 Query is not isolated from transactions, a transaction is.
 
-Trying again: after exponential backoff with full jitter (`Patience`: a random delay up to 10 ms, 20 ms, 40 ms, ...
-at most 1 s), for as long as the function has time left. Each lost race means another change committed, so every
-spend ends in its real answer, 200 or 409; a 429 with ``Retry-After`` only when fewer than MARGIN_MS would be left
-after the next delay.
+Trying again: after exponential backoff with full jitter (`Patience`: a random delay up to 1, 2, 4, ... 64 times
+the last attempt's time), for as long as the function has time left. Each lost race means another change
+committed, so every spend ends in its real answer, 200 or 409; a 429 with ``Retry-After`` only when the time left
+is no more than the margin kept for a last attempt and the answer.
 
 Spends larger than a transaction (100 items: the head, every lot touched, every payer, the history entry) are a
 roll-forward saga, still all-or-nothing: (1) the plan is cut into steps of at most 99 writes, each stored as an
@@ -33,7 +33,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
@@ -49,9 +49,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 MAX_TRANSACTION_ITEMS = 100
-FIRST_DELAY = 0.01  # seconds: the first retry's delay is up to this; each next one up to twice the last
-MAX_DELAY = 1.0
-MARGIN_MS = 1000  # left for a last read and write, and the answer, when the function's time is nearly up
+FIRST_DELAY = 0.01  # seconds: the least unit of backoff
+DOUBLINGS = 6  # the ceiling of a delay doubles with each retry, up to 2**6 units
+MARGIN_MS = 1000  # at least this is left for a last attempt and the answer (twice an attempt's time, if more)
 DEFAULT_SECONDS = 10.0  # with no Lambda context (a script, a test): the stack's function timeout
 RETRY_AFTER_SECONDS = 1
 BUSY = "The points ledger is busy with other changes: try again."
@@ -64,15 +64,22 @@ def interleave(stage: str) -> None:
 
 @dataclass
 class Patience:
-    """How long one request keeps trying: while more than MARGIN_MS would be left after the next delay.
+    """How long one request keeps trying: until the next attempt would eat into the margin it must keep.
 
-    Delays are exponential with full jitter (a random time from 0 to FIRST_DELAY * 2**retries, at most MAX_DELAY),
-    so that losers of one race do not meet again in the next. The clock, the sleep and the draw are injectable."""
+    Delays are exponential with full jitter: a random time from 0 to unit * 2**retries (at most 2**DOUBLINGS
+    units), so that the losers of one race do not meet again in the next. The unit is the last attempt's own time
+    (at least FIRST_DELAY): contenders then spread over as many attempts' time as there are of them, whether a
+    read and a write take 20 ms (DynamoDB) or 500 ms (a busy local stack). The clock, the sleep and the draw are
+    injectable."""
 
     remaining_ms: Callable[[], float]
     sleep: Callable[[float], None] = time.sleep
     draw: Callable[[], float] = random.random
     retries: int = 0
+    _attempt_began_ms: float = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._attempt_began_ms = self.remaining_ms()
 
     @classmethod
     def of(cls, context: LambdaContext | None) -> Patience:
@@ -85,13 +92,17 @@ class Patience:
         return cls(lambda: (deadline - time.monotonic()) * 1000)
 
     def wait(self) -> None:
-        """Sleeps before the next attempt; TooManyRequests (429, Retry-After) if that would leave too little time."""
-        delay = self.draw() * min(MAX_DELAY, FIRST_DELAY * 2 ** min(self.retries, 32))
-        if self.remaining_ms() - delay * 1000 < MARGIN_MS:
-            logger.warning("points ledger busy: out of time", retries=self.retries)
+        """Sleeps before the next attempt; TooManyRequests (429, Retry-After) when no time is left for one."""
+        left_ms = self.remaining_ms()
+        attempt_ms = max(0.0, self._attempt_began_ms - left_ms)
+        room = (left_ms - max(MARGIN_MS, 2 * attempt_ms)) / 1000
+        if room <= 0:
+            logger.warning("points ledger busy: out of time", retries=self.retries, attempt_ms=attempt_ms)
             raise TooManyRequests(BUSY, retry_after=RETRY_AFTER_SECONDS)
+        unit = max(FIRST_DELAY, attempt_ms / 1000)
+        self.sleep(min(room, self.draw() * unit * 2 ** min(self.retries, DOUBLINGS)))
         self.retries += 1
-        self.sleep(delay)
+        self._attempt_began_ms = self.remaining_ms()
 
 
 # ---------------------------------------------------------------------------------------------- reads

@@ -202,7 +202,7 @@ def test_a_spend_that_keeps_losing_races_retries_until_it_lands(aws: Provisioned
     assert spent(owner, 10, clock) == [("A", -10)]
 
     assert ledger.balances(owner) == {"A": 90, "B": 20}
-    assert clock.slept == [min(ledger.MAX_DELAY, ledger.FIRST_DELAY * 2**retry) for retry in range(20)]
+    assert clock.slept == [ledger.FIRST_DELAY * 2 ** min(retry, ledger.DOUBLINGS) for retry in range(20)]
 
 
 def test_a_ledger_that_never_settles_is_429_when_time_runs_out_with_nothing_changed(
@@ -221,18 +221,17 @@ def test_a_ledger_that_never_settles_is_429_when_time_runs_out_with_nothing_chan
 
     assert busy.value.headers == {"Retry-After": "1"}
     assert ledger.balances(owner) == {"A": 100 + len(attempts)}  # the competitors' points, none of the spend's
-    # It waited as long as the time allowed, and never into the margin.
-    assert clock.left_ms >= ledger.MARGIN_MS
-    assert clock.left_ms - ledger.MAX_DELAY * 1000 < ledger.MARGIN_MS
+    # It tried again for as long as the time allowed, and never slept into the margin.
+    assert clock.left_ms == pytest.approx(ledger.MARGIN_MS)
     assert len(attempts) == len(clock.slept) + 1
 
 
 @pytest.mark.parametrize(
     ("draw", "delays"),
     [
-        (1.0, [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0, 1.0, 1.0]),
-        (0.5, [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.5, 0.5, 0.5]),
-        (0.0, [0.0] * 10),
+        (1.0, [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 0.64, 0.64]),
+        (0.5, [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.32, 0.32]),
+        (0.0, [0.0] * 9),
     ],
 )
 def test_delays_grow_exponentially_to_a_cap_with_full_jitter(draw: float, delays: list[float]) -> None:
@@ -245,31 +244,66 @@ def test_delays_grow_exponentially_to_a_cap_with_full_jitter(draw: float, delays
     assert clock.slept == pytest.approx(delays)
 
 
-@pytest.mark.parametrize("left_ms", [0, 999, 1009.99])
-def test_no_delay_is_taken_that_would_leave_less_than_the_margin(left_ms: float) -> None:
-    clock = Clock(left_ms=left_ms)
+@pytest.mark.parametrize(
+    ("attempt_ms", "delays"),
+    [
+        (5, [0.01, 0.02, 0.04, 0.08]),  # faster than the least unit
+        (30, [0.03, 0.06, 0.12, 0.24]),  # DynamoDB
+        (500, [0.5, 1.0, 2.0, 4.0]),  # a busy local stack
+    ],
+)
+def test_the_unit_of_delay_is_the_last_attempts_own_time(attempt_ms: float, delays: list[float]) -> None:
+    clock = Clock(left_ms=60_000)
+    patience = clock.patience()
+
+    for _ in delays:
+        clock.left_ms -= attempt_ms  # the attempt that lost its race
+        patience.wait()
+
+    assert clock.slept == pytest.approx(delays)
+
+
+@pytest.mark.parametrize(
+    ("left_ms", "attempt_ms"),
+    [(0, 0), (999, 0), (1000, 0), (1999, 1000), (2000, 1000)],
+)
+def test_no_time_left_beyond_the_margin_is_429_at_once(left_ms: float, attempt_ms: float) -> None:
+    # The margin keeps room for a last attempt and the answer: 1 s, or twice an attempt's time if that is more.
+    clock = Clock(left_ms=left_ms + attempt_ms)
+    patience = clock.patience()
+    clock.left_ms -= attempt_ms
 
     with pytest.raises(TooManyRequests):
-        clock.patience().wait()
+        patience.wait()
 
     assert clock.slept == []
 
 
+def test_the_last_delay_ends_where_the_margin_begins() -> None:
+    clock = Clock(left_ms=1005)
+
+    clock.patience().wait()  # up to 10 ms were drawn; 5 are left before the margin
+
+    assert clock.slept == pytest.approx([0.005])
+
+
 def test_patience_reads_the_functions_remaining_time() -> None:
     class Context:
+        # At the start; after a 1 s attempt; after the 0.5 s sleep; after a 3 s attempt (it needs 6 s left).
+        left = iter([5000, 4000, 3500, 500])
+
         def get_remaining_time_in_millis(self) -> int:
-            return 1005
+            return next(self.left)
 
     slept: list[float] = []
     patience = ledger.Patience.of(Context())  # type: ignore[arg-type]
-    patience.sleep = slept.append
+    patience.sleep, patience.draw = slept.append, lambda: 0.5
 
-    patience.draw = lambda: 0.5  # 5 ms: leaves 1000 ms
     patience.wait()
-    patience.draw = lambda: 1.0  # 20 ms: would leave 985 ms
     with pytest.raises(TooManyRequests):
         patience.wait()
-    assert slept == [0.005]
+
+    assert slept == [0.5]  # half of one unit: the 1 s attempt
 
 
 def test_every_concurrent_spend_gets_its_real_answer(aws: Provisioned, monkeypatch) -> None:
@@ -443,3 +477,9 @@ def test_delete_removes_every_item_of_the_ledger_and_no_other(aws: Provisioned) 
 
     assert items(owner) == []
     assert ledger.balances(other) == {"A": 1}
+
+
+def test_without_a_lambda_context_patience_is_the_stacks_function_timeout() -> None:
+    patience = ledger.Patience.of(None)
+
+    assert ledger.DEFAULT_SECONDS * 1000 - 1000 < patience.remaining_ms() <= ledger.DEFAULT_SECONDS * 1000

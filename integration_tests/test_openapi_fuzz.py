@@ -13,11 +13,13 @@ import os
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jsonschema_rs
 import schemathesis
 from hypothesis import HealthCheck, seed, settings
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
+from schemathesis.specs.openapi.checks import negative_data_rejection
 from schemathesis.transport.serialization import Binary
 
 from integration_tests.auth_fixtures import SignedInUser
@@ -67,7 +69,8 @@ def test_the_api_answers_as_its_openapi_document_says(case: schemathesis.Case, a
         # multipart parts, which differs from the one it generated them by.
         if isinstance(case.body, dict) and (body := _with_an_image(case.body)) is not case.body:
             case.body = body
-    case.call_and_validate(base_url=api.base_url, checks=ALL_CHECKS)
+    not_negative = [negative_data_rejection] if _parts_read_as_text_fit(case) else []
+    case.call_and_validate(base_url=api.base_url, checks=ALL_CHECKS, excluded_checks=not_negative)
 
 
 def _is_positive(case: schemathesis.Case) -> bool:
@@ -91,10 +94,24 @@ def _with_an_image(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _parts_read_as_text_fit(case: schemathesis.Case) -> bool:
+    """Whether a multipart body, read as the text each of its parts is sent as, fits the document. Every part is
+    text on the wire: a name Schemathesis made an integer to break the schema arrives as the string "123", a valid
+    name, so the API is right to accept it. (Schemathesis reads parameters this way, not multipart parts.)"""
+    if case.media_type != "multipart/form-data" or not isinstance(case.body, dict):
+        return False
+    schema = case.operation.definition.raw["requestBody"]["content"][case.media_type]["schema"]
+    sent = {
+        name: "" if isinstance(value, bytes | Binary) else str(value) if isinstance(value, str | int | float) else value
+        for name, value in case.body.items()
+    }  # str(True) is what urllib3 writes for a boolean part
+    return jsonschema_rs.validator_for(schema).is_valid(sent)
+
+
 def _use_a_cursor_the_list_returned(case: schemathesis.Case, api: Api, user: SignedInUser) -> None:
     """A cursor is valid only as a previous page returned it (the document says so): a schema-valid string made up
     by the generator is rightly a 400. Positive cases therefore carry a real one, from the first page of the same
-    list, or none when that list has a single page."""
+    list, or none when that list has a single page, or when a rule refuses the list (a 422: `to` before `from`)."""
     first_page = {name: value for name, value in case.query.items() if name != "cursor"} | {"limit": 1}
     response = api.get(case.formatted_path, params=first_page, headers=user.headers)
     if response.status_code in (400, 422):  # a rule refuses the query itself (`to` before `from`), cursor or not

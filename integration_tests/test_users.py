@@ -79,6 +79,23 @@ def test_json_is_a_415_and_a_file_that_is_no_image_too(api: requests.Session, us
     assert not_an_image.json()["errors"][0]["field"] == "body.avatar"
 
 
+def test_a_part_the_document_does_not_name_is_a_400_and_creates_nothing(
+    api: requests.Session, user: SignedInUser
+) -> None:
+    # The document's form schema has additionalProperties: false, as every JSON body's has: the API holds to it.
+    email = unique_email()
+    response = api.post(
+        "/user",
+        data={"name": "Test User", "email": email, "nickname": "T"},
+        files={"avatar": ("face.png", images.png(), "image/png")},
+        headers=user.headers,
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"] == [{"field": "body", "message": "has a field other than name, email and avatar"}]
+    assert post_user(api, user, email=email).status_code == 201  # nothing was reserved
+
+
 def test_an_avatar_over_4_mib_is_a_413(api: requests.Session, user: SignedInUser) -> None:
     response = post_user(api, user, images.png_of_size(MAX_AVATAR_BYTES + 1))
     assert response.status_code == 413

@@ -8,6 +8,7 @@ import re
 from lambdas.identity.password_policy import policy_pattern
 from lambdas.platform.openapi import document
 from lambdas.tenants.website import WEBSITE_PATTERN
+from lambdas.users.form import FILE_FIELD, TEXT_FIELDS
 
 
 def operations() -> dict[str, dict]:
@@ -86,3 +87,10 @@ def test_the_validation_rules_are_in_the_schemas() -> None:
     assert matches == [False, True, True, False]
     assert "minLength" not in password and "maxLength" not in password
     assert schemas["NewTenant"]["additionalProperties"] is False
+
+
+def test_the_user_form_names_exactly_the_parts_the_form_parser_takes() -> None:
+    form = document()["paths"]["/user"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+
+    assert set(form["properties"]) == set(form["required"]) == {*TEXT_FIELDS, FILE_FIELD}
+    assert form["additionalProperties"] is False  # another part is a 400 (unit_tests/users/test_handler.py)

@@ -7,7 +7,7 @@ import re
 
 import jsonschema_rs
 import pytest
-from hypothesis import example, given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lambdas.catalog import UserPool
@@ -102,6 +102,8 @@ def test_the_documented_form_of_any_password_admits_exactly_what_a_login_accepts
     assert (re.search(PASSWORD_PATTERN, password) is not None) == accepted
 
 
+# The lookaheads make the generator filter: slow on a busy machine, which is no failure of the API.
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.from_regex(POLICY, fullmatch=True) | st.text(min_size=10, max_size=20))
 @example("\x1fCorrect-Horse-42")
 def test_a_generated_password_is_documented_as_valid_exactly_when_the_api_accepts_it(password: str) -> None:

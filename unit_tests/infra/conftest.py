@@ -69,6 +69,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             resource_id = "restapi1"
             state["rootResourceId"] = "root-resource"
             state["executionArn"] = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{resource_id}"
+        elif kind == "aws:sns/topic:Topic":
+            state["arn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
         elif kind == "aws:apigateway/stage:Stage":
             state["invokeUrl"] = f"https://{inputs['restApi']}.execute-api.{REGION}.amazonaws.com/{inputs['stageName']}"
         return resource_id, state

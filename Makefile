@@ -77,6 +77,10 @@ bench: install
 coldstart: install
 	$(PY) -m bench.coldstart
 
+# What the Lambda runtime ships and the zips never carry: boto3 and its dependencies (the X-Ray SDK needs botocore)
+# but jmespath, which Powertools needs at a version of its own.
+LAMBDA_RUNTIME_PACKAGES := boto3 botocore s3transfer python-dateutil six urllib3
+
 # Re-pin every dependency (needs the network): the dev environment, the local stack's subset of it (at the same
 # versions), and what the Lambda zips ship.
 lock: install
@@ -84,7 +88,8 @@ lock: install
 		--universal -o requirements/dev.lock -q
 	$(VENV)/bin/uv pip compile pyproject.toml --extra run --constraint requirements/dev.lock --generate-hashes \
 		--python-version 3.11 --universal -o requirements/run.lock -q
-	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --universal -o requirements/lambda.lock -q
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --universal -o requirements/lambda.lock -q \
+		$(foreach package,$(LAMBDA_RUNTIME_PACKAGES),--no-emit-package $(package))
 
 # One deterministic zip per catalog function, for arm64 and x86_64, under build/<arch>/ (README.md, "Deploying").
 # `make build LAMBDA_ARCH=arm64` builds one architecture only.

@@ -4,17 +4,19 @@ works on the caller's own ledger, keyed by their Cognito sub; see store.py for t
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
-from lambdas.catalog import PROTECTED
+from lambdas.catalog import POINTS_ADDED, POINTS_SPENT, PROTECTED, SPENDS_REFUSED
 from lambdas.points import idempotency, store
 from lambdas.points.models import HistoryPage, NewTransaction, PayerPoints, Spend, Transaction
 from lambdas.shared.api import lambda_handler_for, resolver, responses
 from lambdas.shared.caller import current_caller
+from lambdas.shared.errors import Conflict
+from lambdas.shared.observability import record
 from lambdas.sla_errors.rules import Window, decode_cursor, encode_cursor
 
 logger = Logger()
@@ -54,13 +56,20 @@ _WRITE_REFUSALS = {
 )
 def add_transaction(new: NewTransaction, idempotency_key: IdempotencyKey = None) -> Response[Transaction]:
     caller = current_caller(app)
+
+    # Counted where it is applied: a retry answered from its Idempotency-Key's record adds nothing.
+    def add() -> dict[str, Any]:
+        added = store.add(caller.sub, new, now=datetime.now(UTC)).to_json()
+        record(POINTS_ADDED, new.points)
+        return added
+
     transaction = idempotency.once(
         sub=caller.sub,
         operation="transaction",
         key=idempotency.checked_key(idempotency_key),
         request=new.model_dump(mode="json"),
         context=app.lambda_context,
-        apply=lambda: store.add(caller.sub, new, now=datetime.now(UTC)).to_json(),
+        apply=add,
     )
     logger.info("points transaction recorded", transaction_id=transaction["id"], user=caller.sub)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=transaction)
@@ -80,15 +89,23 @@ def get_balance() -> dict[str, int]:
 )
 def spend(request: Spend, idempotency_key: IdempotencyKey = None) -> list[PayerPoints]:
     caller = current_caller(app)
+
+    def take() -> dict[str, Any]:
+        try:
+            taken = store.spend(caller.sub, request.points, now=datetime.now(UTC))
+        except Conflict:  # not the points there (a 409); a busy ledger (429) or a fault is no refusal
+            record(SPENDS_REFUSED)
+            raise
+        record(POINTS_SPENT, request.points)
+        return {"spent": [entry.to_json() for entry in taken]}
+
     spent = idempotency.once(
         sub=caller.sub,
         operation="spend",
         key=idempotency.checked_key(idempotency_key),
         request=request.model_dump(mode="json"),
         context=app.lambda_context,
-        apply=lambda: {
-            "spent": [entry.to_json() for entry in store.spend(caller.sub, request.points, now=datetime.now(UTC))]
-        },
+        apply=take,
     )
     logger.info("points spent", points=request.points, user=caller.sub)
     return [PayerPoints.model_validate(entry) for entry in spent["spent"]]

@@ -1,5 +1,7 @@
-"""The business metrics the functions record (CloudWatch embedded metric format, through Powertools' Metrics) and
-the dashboard shows: one namespace, with the stage and the emitting function (Powertools' `service`) as dimensions.
+"""What the API functions trace and count. Traces: the libraries Powertools' Tracer patches (each call through them
+a subsegment). Metrics: the business metrics the functions record (CloudWatch's embedded metric format, through
+Powertools' Metrics) and the dashboard shows, in one namespace, with the stage and the recording function
+(Powertools' `service`) as dimensions.
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ from typing import Literal
 
 from lambdas.catalog.functions import IDENTITY, POINTS, SLA_ERRORS, TENANTS, USERS
 from lambdas.catalog.model import Function
+
+# botocore only: every DynamoDB, S3 and Cognito call. The zips ship the X-Ray SDK's patch for it (infra/package.py),
+# not botocore itself, which the Lambda runtime has.
+TRACED_LIBRARIES = ("botocore",)
 
 METRICS_NAMESPACE = "ServerlessPlatform"
 # The function's environment names its stage; a metric's dimensions are this one and Powertools' `service`.

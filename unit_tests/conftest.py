@@ -10,8 +10,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from embedded_stack.cognito_confirm import install_confirm_check
-from embedded_stack.cognito_triggers import install_pre_sign_up_trigger, is_installed, uninstall_pre_sign_up_trigger
+from embedded_stack.moto.cognito_confirm import install_confirm_check
+from embedded_stack.moto.cognito_triggers import (
+    install_pre_sign_up_trigger,
+    is_installed,
+    uninstall_pre_sign_up_trigger,
+)
 from embedded_stack.provision import Provisioned, provision
 from lambdas.shared.aws import client
 from unit_tests.gateway_client import stop_serving

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
+import yaml
 
 from infra.observability import table_query
 from infra.settings import SettingsError, StackSettings
@@ -14,6 +16,7 @@ from lambdas import catalog
 from unit_tests.infra.conftest import REGION, STACK, Deployed
 from unit_tests.infra.declarations import RICH
 
+ROOT = Path(__file__).resolve().parents[2]
 PREFIX = f"serverless-platform-{STACK}-"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
@@ -296,3 +299,34 @@ def test_alarm_settings_out_of_range_are_refused(changes, message):
 @pytest.mark.parametrize("period", [10, 30, 60, 300, 3600])
 def test_alarm_periods_cloudwatch_accepts_are_accepted(period):
     assert StackSettings(project="p", stack="s", stage_name="s", alarm_period_seconds=period).alarm_period_seconds
+
+
+def stack_file(name: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
+
+
+def test_the_production_stack_is_traced_alarmed_mailed_protected_and_confirms_by_email():
+    config = stack_file("production")
+    assert config["serverless-platform:tracing"] is True
+    assert config["serverless-platform:monitoring"] is True
+    assert "@" in config["serverless-platform:alarmEmail"]
+    assert config["serverless-platform:deletionProtection"] is True
+    assert config["serverless-platform:autoConfirmSignUps"] is False
+    assert config["serverless-platform:sesIdentityArn"].startswith("arn:aws:ses:")
+    assert "aws:endpoints" not in config
+
+
+def test_the_localstack_dev_stack_is_neither_traced_nor_alarmed():
+    config = stack_file("dev")
+    assert config["serverless-platform:tracing"] is False
+    assert config["serverless-platform:monitoring"] is False
+
+
+@pulumi.runtime.test
+def test_the_staging_stack_file_deploys_traced_and_alarmed_without_a_mailbox(deploy):
+    def check(deployed: Deployed) -> None:
+        assert deployed.of_type(ALARM) and deployed.of_type(DASHBOARD)
+        assert not deployed.of_type(SUBSCRIPTION)
+        assert all(f.inputs["tracingConfig"] == {"mode": "Active"} for f in deployed.of_type(FUNCTION))
+
+    return deploy(check, config=stack_file("staging"), stack="staging")

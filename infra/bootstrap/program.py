@@ -302,7 +302,9 @@ class GitHubDeployAccess(pulumi.ComponentResource):
             opts=child,
         )
         prefixes = [StackSettings(project=PROJECT, stack=stack, stage_name=stack).prefix for stack in settings.stacks]
-        buckets = [names.bucket_prefix(prefix, bucket.name) for prefix in prefixes for bucket in catalog.BUCKETS]
+        buckets = [
+            names.bucket_prefix(PROJECT, stack, bucket.name) for stack in settings.stacks for bucket in catalog.BUCKETS
+        ]
         region = aws.get_region_output().region
         account = aws.get_caller_identity_output().account_id
         aws.iam.RolePolicy(

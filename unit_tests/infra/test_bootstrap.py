@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from infra import names
 from infra.bootstrap.program import (
     BOOTSTRAP_PROJECT,
     DEPLOY_ROLE,
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REPOSITORY = "example-org/serverless-platform"
 CONFIG = {
     f"{BOOTSTRAP_PROJECT}:githubRepository": REPOSITORY,
-    f"{BOOTSTRAP_PROJECT}:stacks": ["staging", "prod"],
+    f"{BOOTSTRAP_PROJECT}:stacks": ["staging", "production"],
     f"{BOOTSTRAP_PROJECT}:stateBucket": "example-state",
 }
 ROLE = "aws:iam/role:Role"
@@ -83,7 +84,7 @@ def test_each_role_trusts_only_this_repositorys_tokens_for_sts(deploy):
         provider = deployed.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").state["arn"]
         subjects = {
             PREVIEW_ROLE: [f"repo:{REPOSITORY}:pull_request"],
-            DEPLOY_ROLE: [f"repo:{REPOSITORY}:environment:staging", f"repo:{REPOSITORY}:environment:prod"],
+            DEPLOY_ROLE: [f"repo:{REPOSITORY}:environment:staging", f"repo:{REPOSITORY}:environment:production"],
         }
         for name, expected in subjects.items():
             [statement] = statements(role(deployed, name).inputs["assumeRolePolicy"])
@@ -130,7 +131,7 @@ def test_the_deploy_role_reaches_only_the_named_stacks_resources(deploy):
     def check(deployed: Deployed) -> None:
         granted = policy_of(deployed, DEPLOY_ROLE)
         by_sid = {s["Sid"]: s for s in granted}
-        prefixes = ("serverless-platform-staging-", "serverless-platform-prod-")
+        prefixes = ("serverless-platform-staging-", "serverless-platform-production-")
         assert by_sid["Tables"]["Resource"] == [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{p}*" for p in prefixes]
         assert by_sid["Functions"]["Resource"] == [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{p}*" for p in prefixes]
         assert by_sid["FunctionRoles"]["Action"] == list(ROLE_ACTIONS)
@@ -138,7 +139,12 @@ def test_the_deploy_role_reaches_only_the_named_stacks_resources(deploy):
         assert by_sid["PassFunctionRoles"]["Condition"] == {
             "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}
         }
-        assert len(by_sid["Buckets"]["Resource"]) == len(prefixes) * len(catalog.BUCKETS)
+        # Buckets by the prefix the program gives them (a long stack's is `<stack>-<bucket>-<hash>-`).
+        assert by_sid["Buckets"]["Resource"] == [
+            f"arn:aws:s3:::{names.bucket_prefix('serverless-platform', stack, bucket.name)}*"
+            for stack in ("staging", "production")
+            for bucket in catalog.BUCKETS
+        ]
         for statement in granted:
             for resource in statement["Resource"]:
                 # "*" only for the two actions that have no resource type.
@@ -148,6 +154,7 @@ def test_the_deploy_role_reaches_only_the_named_stacks_resources(deploy):
                 ), statement["Sid"]
                 # Every resource names one of the two stacks, or is one the program cannot name (ids AWS assigns).
                 assert any(p in resource for p in prefixes) or statement["Sid"] in {
+                    "Buckets",
                     "UserPools",
                     "CreateUserPools",
                     "FindLogGroups",

@@ -330,3 +330,30 @@ def test_the_staging_stack_file_deploys_traced_and_alarmed_without_a_mailbox(dep
         assert all(f.inputs["tracingConfig"] == {"mode": "Active"} for f in deployed.of_type(FUNCTION))
 
     return deploy(check, config=stack_file("staging"), stack="staging")
+
+
+@pulumi.runtime.test
+def test_the_stage_is_traced_logs_each_requests_trace_and_measures_each_route(deploy):
+    def check(deployed: Deployed) -> None:
+        stage = deployed.one("aws:apigateway/stage:Stage")
+        assert stage.inputs["xrayTracingEnabled"] is True
+        access_log = json.loads(stage.inputs["accessLogSettings"]["format"])
+        # The requestId an error body carries, next to the trace and the function invocation it leads to.
+        assert access_log["requestId"] == "$context.requestId"
+        assert access_log["xrayTraceId"] == "$context.xrayTraceId"
+        assert access_log["integrationRequestId"] == "$context.integration.requestId"
+        [settings] = deployed.of_type("aws:apigateway/methodSettings:MethodSettings")
+        assert settings.inputs["methodPath"] == "*/*"
+        assert settings.inputs["settings"]["metricsEnabled"] is True
+
+    return deploy(check)
+
+
+@pulumi.runtime.test
+def test_without_tracing_and_monitoring_the_stage_neither_traces_nor_pays_for_route_metrics(deploy):
+    def check(deployed: Deployed) -> None:
+        assert deployed.one("aws:apigateway/stage:Stage").inputs.get("xrayTracingEnabled") is not True
+        [settings] = deployed.of_type("aws:apigateway/methodSettings:MethodSettings")
+        assert settings.inputs["settings"].get("metricsEnabled") is not True
+
+    return deploy(check, config={"tracing": False, "monitoring": False})

@@ -77,11 +77,11 @@ routes: install
 	@$(PY) -c "from lambdas.catalog import route_table; print(route_table())"
 
 # ruff, then the import contracts of lambdas/ (pyproject.toml, [tool.importlinter]; docs/development.md, "Layers").
+# The GitHub workflows too: zizmor's security audit (offline: no GitHub API) and GitHub's workflow schema.
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
-	# The GitHub workflows: zizmor's security audit (offline: no GitHub API) and GitHub's workflow schema.
 	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 

@@ -22,8 +22,7 @@ from infra.observability import business_metric
 from infra.settings import StackSettings
 from lambdas import catalog
 from lambdas.shared import observability
-from unit_tests.helpers import call
-from unit_tests.users import images
+from testkit import call, images
 from unit_tests.users.conftest import post_form
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -78,11 +78,14 @@ routes: install
 
 # ruff, then the import contracts of lambdas/ (pyproject.toml, [tool.importlinter]; docs/development.md, "Layers"),
 # then mypy over lambdas/, infra/ and embedded_stack/ (pyproject.toml, [tool.mypy]).
+# The GitHub workflows too: zizmor's security audit (offline: no GitHub API) and GitHub's workflow schema.
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m mypy
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 format: install
 	$(PY) -m ruff check --fix .
@@ -107,6 +110,10 @@ bench: install
 coldstart: install
 	$(PY) -m bench.coldstart
 
+# What the Lambda runtime ships and the zips never carry: boto3 and its dependencies (the X-Ray SDK needs botocore)
+# but jmespath, which Powertools needs at a version of its own.
+LAMBDA_RUNTIME_PACKAGES := boto3 botocore s3transfer python-dateutil six urllib3
+
 # Re-pin every dependency (needs the network): the dev environment, the local stack's subset of it (at the same
 # versions), and what the Lambda zips ship.
 lock: install
@@ -114,7 +121,8 @@ lock: install
 		--universal -o requirements/dev.lock -q
 	$(VENV)/bin/uv pip compile pyproject.toml --extra run --constraint requirements/dev.lock --generate-hashes \
 		--python-version $(PYTHON_VERSION) --universal -o requirements/run.lock -q
-	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version $(PYTHON_VERSION) --universal -o requirements/lambda.lock -q
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version $(PYTHON_VERSION) --universal -o requirements/lambda.lock -q \
+		$(foreach package,$(LAMBDA_RUNTIME_PACKAGES),--no-emit-package $(package))
 
 # One deterministic zip per catalog function, for arm64 and x86_64, under build/<arch>/ (README.md, "Deploying").
 # `make build LAMBDA_ARCH=arm64` builds one architecture only.

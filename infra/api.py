@@ -41,6 +41,10 @@ ACCESS_LOG_FORMAT = json.dumps(
         "responseLatency": "$context.responseLatency",
         "errorMessage": "$context.error.message",
         "user": "$context.authorizer.claims.sub",
+        # The request's X-Ray trace, and the Lambda invocation's request id (the function's REPORT line names it):
+        # from the requestId an error body carries to the trace and the function's log (docs/operating.md).
+        "xrayTraceId": "$context.xrayTraceId",
+        "integrationRequestId": "$context.integration.requestId",
     },
     separators=(",", ":"),
 )
@@ -389,6 +393,8 @@ class Api(pulumi.ComponentResource):
             access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
                 destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
             ),
+            # Active tracing: API Gateway starts each request's trace, which the functions' segments join.
+            xray_tracing_enabled=settings.tracing,
             tags=settings.tags or None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=stage_depends_on),
         )
@@ -400,6 +406,9 @@ class Api(pulumi.ComponentResource):
             settings=aws.apigateway.MethodSettingsSettingsArgs(
                 throttling_rate_limit=settings.throttling_rate_limit,
                 throttling_burst_limit=settings.throttling_burst_limit,
+                # Per route (resource and method) metrics, which the dashboard's route groups show; CloudWatch
+                # bills them per metric, so only where the stack is monitored (infra/observability.py).
+                metrics_enabled=settings.monitoring,
             ),
             opts=child,
         )

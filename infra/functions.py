@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from infra import artifacts, names
 from infra.settings import StackSettings
-from lambdas.catalog import Function
+from lambdas.catalog import STAGE_ENV_VAR, Function
 
 LAMBDA_ASSUME_ROLE_POLICY = json.dumps(
     {
@@ -111,6 +111,18 @@ def log_statements(log_group_arn: str) -> list[dict[str, Any]]:
     ]
 
 
+# X-Ray's PutTraceSegments and PutTelemetryRecords have no resource type (Service Authorization Reference, AWS
+# X-Ray): they are granted on "*" or not at all. These two, which Lambda's active tracing needs (Lambda Developer
+# Guide, "Visualize Lambda function invocations using AWS X-Ray"), are the whole of AWSXRayDaemonWriteAccess less
+# its sampling-rule reads, which Lambda does not use: the only statement of a role with Resource "*"
+# (unit_tests/infra/test_iam.py).
+TRACE_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+
+
+def trace_statements() -> list[dict[str, Any]]:
+    return [{"Sid": "WriteTraces", "Effect": "Allow", "Action": list(TRACE_ACTIONS), "Resource": "*"}]
+
+
 def policy_document(statements: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=1)
 
@@ -157,8 +169,9 @@ class LambdaFunction(pulumi.ComponentResource):
             tags=settings.tags or None,
             opts=child,
         )
+        tracing = trace_statements() if settings.tracing else []
         statements = pulumi.Output.all(grants, self.log_group.arn).apply(
-            lambda args: [*args[0], *log_statements(args[1])]
+            lambda args: [*args[0], *log_statements(args[1]), *tracing]
         )
         self.policy = aws.iam.RolePolicy(
             f"{name}-policy",
@@ -182,6 +195,8 @@ class LambdaFunction(pulumi.ComponentResource):
             code=pulumi.FileArchive(str(artifact.path)),
             source_code_hash=artifact.sha256,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(environment)),
+            # Active: Lambda samples and records every invocation, as the API stage's tracing does for requests.
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active") if settings.tracing else None,
             tags=settings.tags or None,
             # The log group first, so Lambda never creates it without a retention; the policy first, so the
             # first invocation can already write its logs.
@@ -191,7 +206,14 @@ class LambdaFunction(pulumi.ComponentResource):
 
 
 def powertools_environment(service: str, settings: StackSettings) -> dict[str, str]:
-    return {"POWERTOOLS_SERVICE_NAME": service, "POWERTOOLS_LOG_LEVEL": settings.log_level}
+    """Powertools' service (the log's, the traces' and the metrics' `service`) and the stage the metrics name. With
+    tracing off, the Tracer is told so: in Lambda it would otherwise try to send segments no one records."""
+    return {
+        "POWERTOOLS_SERVICE_NAME": service,
+        "POWERTOOLS_LOG_LEVEL": settings.log_level,
+        STAGE_ENV_VAR: settings.stage_name,
+        **({} if settings.tracing else {"POWERTOOLS_TRACE_DISABLED": "true"}),
+    }
 
 
 class Functions(pulumi.ComponentResource):

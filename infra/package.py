@@ -43,7 +43,8 @@ PYTHON_VERSION = "3.13"
 # The one Lambda runtime the zips are built for: their native wheels (cp313) and bytecode load on no other.
 LAMBDA_RUNTIME = f"python{PYTHON_VERSION}"
 BYTECODE_TAG = f"cpython-{PYTHON_VERSION.replace('.', '')}"
-MAX_ZIP_BYTES = 5 * 1024 * 1024
+# 6 MB: the X-Ray SDK and wrapt (its native wrappers), which Powertools' Tracer needs, take the platform zip over 5.
+MAX_ZIP_BYTES = 6 * 1024 * 1024
 # The earliest time a zip can hold: the same for every build, on every machine.
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # a regular file, rw-r--r--: Lambda needs world-readable, nothing needs executable
@@ -81,11 +82,22 @@ class Built:
 def codes() -> list[Code]:
     """Every catalog function: API functions and user pool triggers alike."""
     api_modules = tuple(function.module for function in catalog.FUNCTIONS if function.serves_api)
+    # The Tracer patches these at init only in Lambda, with tracing on: no trace outside Lambda would import them.
+    # The botocore patch reads its parameter list from aws_xray_sdk/ext/resources/, a data directory.
+    tracer_patches = (
+        *(f"aws_xray_sdk.ext.{library}.patch" for library in catalog.TRACED_LIBRARIES),
+        "aws_xray_sdk.ext.resources",
+    )
     return [
         Code(
             function.name,
             function.package,
-            (function.module, *function.lazy_imports, *(api_modules if function.documents_api else ())),
+            (
+                function.module,
+                *function.lazy_imports,
+                *(api_modules if function.documents_api else ()),
+                *(tracer_patches if function.serves_api else ()),
+            ),
         )
         for function in catalog.FUNCTIONS
     ]
@@ -143,13 +155,20 @@ def _files(root: Path, prefix: str = "") -> Iterator[tuple[str, Path]]:
 
 
 # Runs in a fresh `python -S -B`: only the given roots and the standard library are importable.
+# A namespace package (a directory without __init__.py, such as a library's data files) has no __file__: its
+# directories' files stand for it.
 _TRACE = """
-import importlib, json, sys
+import importlib, json, os, sys
 roots, modules = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 sys.path[:0] = roots
 for module in modules:
     importlib.import_module(module)
-print(json.dumps(sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())} - {""})))
+loaded = list(sys.modules.values())
+files = {getattr(m, "__file__", None) or "" for m in loaded}
+for m in loaded:
+    if getattr(m, "__file__", None) is None and hasattr(m, "__path__"):
+        files |= {os.path.join(d, name) for d in m.__path__ for name in os.listdir(d)}
+print(json.dumps(sorted(files - {""})))
 """
 
 

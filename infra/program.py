@@ -13,6 +13,7 @@ from infra.api import Api, MethodNotAllowed
 from infra.auth import Auth
 from infra.data import Buckets, Tables
 from infra.functions import Functions
+from infra.observability import Observability, Watched
 from infra.settings import PROJECT, StackSettings
 from lambdas import catalog
 from lambdas.catalog import Bucket, Function, GatewayResponse, Route, Table, UserPool, cors
@@ -70,6 +71,7 @@ class Platform:
     functions: Functions
     api: Api
     outputs: dict[str, object]
+    observability: Observability | None = None
 
 
 def load_settings() -> StackSettings:
@@ -135,6 +137,25 @@ def build_stack(settings: StackSettings, declared: Declarations) -> Platform:
         document=declared.document,
     )
     region: pulumi.Input[str] = aws.config.region or aws.get_region_output().region
+    every_function = {**triggers.functions, **functions.functions}
+    observability = (
+        Observability(
+            "observability",
+            Watched(
+                region=region,
+                api_name=api.rest_api.name,
+                stage_name=api.stage.stage_name,
+                functions={key: fn.function.name for key, fn in every_function.items()},
+                tables=dict(tables.names),
+                user_pool_id=auth.user_pool.id,
+                user_pool_client_id=auth.client.id,
+                routes=declared.routes,
+            ),
+            settings,
+        )
+        if settings.monitoring
+        else None
+    )
     outputs = catalog.stack_outputs(
         api_url=api.invoke_url,
         region=region,
@@ -145,7 +166,14 @@ def build_stack(settings: StackSettings, declared: Declarations) -> Platform:
         aws_endpoint=settings.aws_endpoint,
     )
     return Platform(
-        tables=tables, buckets=buckets, auth=auth, triggers=triggers, functions=functions, api=api, outputs=outputs
+        tables=tables,
+        buckets=buckets,
+        auth=auth,
+        triggers=triggers,
+        functions=functions,
+        api=api,
+        outputs=outputs,
+        observability=observability,
     )
 
 

@@ -90,6 +90,23 @@ class StackSettings:
     aws_endpoint: str | None = None
     artifact_dir: str = "build"
     tags: dict[str, str] = field(default_factory=dict)
+    # Observability (infra/observability.py, docs/operating.md), on by default as a production stack wants it:
+    # X-Ray active tracing of the functions and the API stage; the alarms, their SNS topic and the dashboard.
+    tracing: bool = True
+    monitoring: bool = True
+    # An address the alarms topic mails (AWS sends it a confirmation link first); none: subscribe by hand.
+    alarm_email: str | None = None
+    # Every alarm looks at one period of this length (CloudWatch: 10, 30 or a multiple of 60 seconds).
+    alarm_period_seconds: int = 300
+    # The share of API requests answered 5XX by API Gateway or a function (a percentage).
+    alarm_api_5xx_percent: float = 1.0
+    alarm_api_p99_latency_ms: int = 3000
+    # Counts in one period at or above which an alarm fires.
+    alarm_function_errors: int = 1
+    alarm_function_throttles: int = 1
+    alarm_table_throttled_requests: int = 1
+    alarm_table_system_errors: int = 1
+    alarm_sign_up_failures: int = 20
 
     def __post_init__(self) -> None:
         if self.lambda_architecture not in ARCHITECTURES:
@@ -116,6 +133,17 @@ class StackSettings:
                     f"{key} (the buckets' CORS rule): {problem}. Set bucketCorsAllowedOrigins to origins S3 can "
                     "express (or to [] for no CORS on the buckets)"
                 )
+        if self.alarm_period_seconds not in (10, 30) and (
+            self.alarm_period_seconds <= 0 or self.alarm_period_seconds % 60
+        ):
+            raise SettingsError(
+                f"alarmPeriodSeconds must be 10, 30 or a multiple of 60, not {self.alarm_period_seconds}"
+            )
+        if not 0 < self.alarm_api_5xx_percent <= 100:
+            raise SettingsError(f"alarmApi5xxPercent must be above 0 and at most 100, not {self.alarm_api_5xx_percent}")
+        for key, threshold in self.alarm_counts().items():
+            if threshold < 1:
+                raise SettingsError(f"{key} must be at least 1, not {threshold}")
 
     @property
     def bucket_origins(self) -> tuple[str, ...]:
@@ -139,6 +167,17 @@ class StackSettings:
     def prefix(self) -> str:
         """What every physical name starts with, so that two stacks (or projects) in one account never collide."""
         return f"{self.project}-{self.stack}-"
+
+    def alarm_counts(self) -> dict[str, int]:
+        """The count thresholds, by their config key."""
+        return {
+            "alarmApiP99LatencyMs": self.alarm_api_p99_latency_ms,
+            "alarmFunctionErrors": self.alarm_function_errors,
+            "alarmFunctionThrottles": self.alarm_function_throttles,
+            "alarmTableThrottledRequests": self.alarm_table_throttled_requests,
+            "alarmTableSystemErrors": self.alarm_table_system_errors,
+            "alarmSignUpFailures": self.alarm_sign_up_failures,
+        }
 
     @classmethod
     def from_pulumi(cls, config: pulumi.Config, aws_config: pulumi.Config, project: str, stack: str) -> StackSettings:
@@ -176,6 +215,19 @@ class StackSettings:
             aws_endpoint=endpoint,
             artifact_dir=config.get("artifactDir") or defaults.artifact_dir,
             tags=dict(config.get_object("tags") or {}),
+            tracing=_bool(config, "tracing", defaults.tracing),
+            monitoring=_bool(config, "monitoring", defaults.monitoring),
+            alarm_email=config.get("alarmEmail") or None,
+            alarm_period_seconds=_int(config, "alarmPeriodSeconds", defaults.alarm_period_seconds),
+            alarm_api_5xx_percent=_float(config, "alarmApi5xxPercent", defaults.alarm_api_5xx_percent),
+            alarm_api_p99_latency_ms=_int(config, "alarmApiP99LatencyMs", defaults.alarm_api_p99_latency_ms),
+            alarm_function_errors=_int(config, "alarmFunctionErrors", defaults.alarm_function_errors),
+            alarm_function_throttles=_int(config, "alarmFunctionThrottles", defaults.alarm_function_throttles),
+            alarm_table_throttled_requests=_int(
+                config, "alarmTableThrottledRequests", defaults.alarm_table_throttled_requests
+            ),
+            alarm_table_system_errors=_int(config, "alarmTableSystemErrors", defaults.alarm_table_system_errors),
+            alarm_sign_up_failures=_int(config, "alarmSignUpFailures", defaults.alarm_sign_up_failures),
         )
 
 
@@ -236,6 +288,11 @@ def _optional_tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
 
 def _bool(config: pulumi.Config, key: str, default: bool) -> bool:
     value = config.get_bool(key)
+    return default if value is None else value
+
+
+def _float(config: pulumi.Config, key: str, default: float) -> float:
+    value = config.get_float(key)
     return default if value is None else value
 
 

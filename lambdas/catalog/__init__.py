@@ -15,6 +15,7 @@ from __future__ import annotations
 from lambdas.catalog.functions import *  # noqa: F403
 from lambdas.catalog.gateway import *  # noqa: F403
 from lambdas.catalog.model import *  # noqa: F403
+from lambdas.catalog.observability import *  # noqa: F403
 from lambdas.catalog.outputs import *  # noqa: F403
 from lambdas.catalog.resources import *  # noqa: F403
 from lambdas.catalog.routing import *  # noqa: F403

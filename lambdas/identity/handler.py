@@ -10,10 +10,12 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from lambdas.catalog import PUBLIC
+from lambdas.catalog import LOGINS_FAILED, PUBLIC, SIGN_UPS
 from lambdas.identity import cognito
 from lambdas.identity.models import Confirm, Login, Refresh, RefreshedTokens, SignedUp, SignUp, Tokens
 from lambdas.shared.api import lambda_handler_for, resolver, responses
+from lambdas.shared.errors import DomainError
+from lambdas.shared.observability import record
 
 logger = Logger()
 app = resolver()
@@ -30,6 +32,7 @@ lambda_handler = lambda_handler_for(app, logger)
 )
 def sign_up(request: SignUp) -> Response[SignedUp]:
     signed_up = SignedUp(user_id=cognito.sign_up(request))
+    record(SIGN_UPS)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=signed_up)
 
 
@@ -59,7 +62,11 @@ def confirm(request: Confirm) -> dict[str, str]:
     ),
 )
 def login(request: Login) -> Tokens:
-    return cognito.login(request)
+    try:
+        return cognito.login(request)
+    except DomainError:  # refused (401, 403); a fault of Cognito's (CognitoFault, a 500) is not a failed login
+        record(LOGINS_FAILED)
+        raise
 
 
 @app.post(

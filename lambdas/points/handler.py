@@ -5,18 +5,20 @@ keys.py for the data design."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from lambdas.catalog import PROTECTED
+from lambdas.catalog import POINTS_ADDED, POINTS_SPENT, PROTECTED, SPENDS_REFUSED
 from lambdas.points import idempotency, ledger, store
 from lambdas.points.models import HistoryPage, NewTransaction, PayerPoints, Spend, Transaction
 from lambdas.shared.api import ERROR_SCHEMA_REF, lambda_handler_for, resolver, responses
 from lambdas.shared.caller import current_caller
+from lambdas.shared.errors import Conflict
+from lambdas.shared.observability import record
 from lambdas.shared.pagination import Listing
 
 logger = Logger()
@@ -68,13 +70,20 @@ _BUSY: dict[int, OpenAPIResponse] = {
 )
 def add_transaction(new: NewTransaction, idempotency_key: IdempotencyKey = None) -> Response[Transaction]:
     caller = current_caller(app)
+
+    # Counted where it is applied: a retry answered from its Idempotency-Key's record adds nothing.
+    def add() -> dict[str, Any]:
+        added = ledger.add(caller.sub, new, now=datetime.now(UTC), patience=_patience()).to_json()
+        record(POINTS_ADDED, new.points)
+        return added
+
     transaction = idempotency.once(
         sub=caller.sub,
         operation="transaction",
         key=idempotency.checked_key(idempotency_key),
         request=new.model_dump(mode="json"),
         context=app.lambda_context,
-        apply=lambda: ledger.add(caller.sub, new, now=datetime.now(UTC), patience=_patience()).to_json(),
+        apply=add,
     )
     logger.info("points transaction recorded", transaction_id=transaction["id"], user=caller.sub)
     return Response(
@@ -102,18 +111,23 @@ def get_balance() -> dict[str, int]:
 )
 def spend(request: Spend, idempotency_key: IdempotencyKey = None) -> list[PayerPoints]:
     caller = current_caller(app)
+
+    def take() -> dict[str, Any]:
+        try:
+            taken = ledger.spend(caller.sub, request.points, now=datetime.now(UTC), patience=_patience())
+        except Conflict:  # not the points there (a 409); a busy ledger (429) or a fault is no refusal
+            record(SPENDS_REFUSED)
+            raise
+        record(POINTS_SPENT, request.points)
+        return {"spent": [entry.to_json() for entry in taken]}
+
     spent = idempotency.once(
         sub=caller.sub,
         operation="spend",
         key=idempotency.checked_key(idempotency_key),
         request=request.model_dump(mode="json"),
         context=app.lambda_context,
-        apply=lambda: {
-            "spent": [
-                entry.to_json()
-                for entry in ledger.spend(caller.sub, request.points, now=datetime.now(UTC), patience=_patience())
-            ]
-        },
+        apply=take,
     )
     logger.info("points spent", points=request.points, user=caller.sub)
     return [PayerPoints.model_validate(entry) for entry in spent["spent"]]

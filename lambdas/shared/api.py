@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambdas.catalog import AUTHORIZER_NAME, cors
 from lambdas.shared import request_checks
 from lambdas.shared.errors import INVALID_REQUEST, DomainError, FieldError
+from lambdas.shared.observability import annotate, flush_metrics, tracer
 
 logger = Logger()
 
@@ -134,16 +135,23 @@ def lambda_handler_for(
     Each request passes `request_checks` (media type, encoding, JSON limits, unknown fields, repeated query
     parameters) before the resolver validates it. `log_event=False` holds even if POWERTOOLS_LOGGER_LOG_EVENT is
     set: an event carries the caller's ID token in its `Authorization` header, and bodies carry passwords and tokens.
+    For the same reason the trace records neither the response nor an exception's text (lambdas/shared/observability);
+    the business metrics a route recorded are printed once it has answered, or failed.
     """
     operations = request_checks.OperationIndex(app)
 
     @logger.inject_lambda_context(log_event=False)
+    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Looked up, not given as `correlation_id_path`: Powertools evaluates that JMESPath expression on every
         # invocation, which costs more than the rest of the decorator.
         logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-        refused = _refusal(event, operations)
-        return with_cors_headers(event, refused if refused is not None else app.resolve(event, context))
+        annotate(event)
+        try:
+            refused = _refusal(event, operations)
+            return with_cors_headers(event, refused if refused is not None else app.resolve(event, context))
+        finally:
+            flush_metrics()
 
     return lambda_handler
 

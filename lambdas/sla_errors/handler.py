@@ -9,10 +9,11 @@ from uuid import UUID
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from lambdas.catalog import PROTECTED
+from lambdas.catalog import PROTECTED, SLA_ERRORS_FILED
 from lambdas.shared.api import lambda_handler_for, resolver, responses
 from lambdas.shared.caller import current_caller
 from lambdas.shared.errors import InvalidInput, NotFound
+from lambdas.shared.observability import record
 from lambdas.shared.timestamps import TIMESTAMP_PATTERN, parse_timestamp
 from lambdas.sla_errors import rules, store
 from lambdas.sla_errors.models import MAX_FILE_NAME, NewSlaError, SlaError, SlaErrorPage
@@ -41,6 +42,7 @@ def record_sla_error(new: NewSlaError) -> SlaError:
     caller = current_caller(app)
     sla_error = store.record(new, reporter=caller.sub, now=datetime.now(UTC))
     logger.info("sla error recorded", sla_error_id=sla_error.id, severity=sla_error.severity, reporter=caller.sub)
+    record(SLA_ERRORS_FILED)
     return sla_error
 
 

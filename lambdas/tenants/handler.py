@@ -10,10 +10,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from lambdas.catalog import PROTECTED, USER_POOL
+from lambdas.catalog import PROTECTED, TENANTS_CREATED, USER_POOL
 from lambdas.shared.api import lambda_handler_for, resolver, responses
 from lambdas.shared.caller import Caller, current_caller
 from lambdas.shared.errors import FieldError, Forbidden, NotFound
+from lambdas.shared.observability import record
 from lambdas.shared.pagination import MAX_CURSOR_LENGTH, Listing
 from lambdas.tenants import store
 from lambdas.tenants.models import FREE, NewTenant, Tenant, TenantPage
@@ -46,6 +47,7 @@ def create_tenant(new: NewTenant) -> Response[Tenant]:
         raise Forbidden(PAID_PLAN, (FieldError("body.plan", "can be other than free only for an administrator"),))
     tenant = store.create_tenant(new, owner=caller.sub)
     logger.info("tenant created", tenant_id=tenant.id, owner=caller.sub)
+    record(TENANTS_CREATED)
     location = f"{app.current_event.request_context.path.rstrip('/')}/{tenant.id}"
     return Response(
         status_code=201,

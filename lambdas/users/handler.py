@@ -17,10 +17,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import ValidationError
 
-from lambdas.catalog import PROTECTED, USER_POOL
+from lambdas.catalog import AVATAR_BYTES_STORED, PROTECTED, USER_POOL, USERS_CREATED
 from lambdas.shared.api import ERROR_SCHEMA_REF, lambda_handler_for, resolver
 from lambdas.shared.caller import current_caller
 from lambdas.shared.errors import INVALID_REQUEST, DomainError, FieldError, Forbidden, NotFound, UnsupportedMediaType
+from lambdas.shared.observability import record
 from lambdas.users import rules, store
 from lambdas.users.form import FILE_FIELD, read_form
 from lambdas.users.models import NewUser, User
@@ -115,6 +116,8 @@ def create_user() -> Response[User]:
     new = NewUser.model_validate(form.fields)
     user = store.create(new, form.avatar, image, creator=caller.sub, now=datetime.now(UTC))
     logger.info("user created", user_id=user.id, content_type=image.content_type, size=len(form.avatar))
+    record(USERS_CREATED)
+    record(AVATAR_BYTES_STORED, len(form.avatar))
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,

@@ -25,6 +25,7 @@ from moto.utilities.utils import load_resource
 from embedded_stack.__main__ import banner
 from embedded_stack.moto import persistence, signing_key
 from embedded_stack.stack import EmbeddedStack, StackSettings, StartError
+from lambdas import catalog
 from lambdas.shared.aws import client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,6 +269,10 @@ def test_ctrl_c_returns_within_a_second_and_kill_9_loses_only_the_last_seconds(t
     assert "State: restored from .local-stack/" in printed
     assert f"API={second.api}" in printed  # the walkthrough, for this port
     assert "uvicorn" not in printed  # the server's lifecycle lines are its own business, not the user's
+    # A function's business metrics are log lines (CloudWatch's embedded metric format): the console shows them as
+    # Lambda writes them to CloudWatch Logs, one for the tenant created since the restart.
+    [metric_line] = [line for line in printed.splitlines() if '"TenantsCreated"' in line]
+    assert json.loads(metric_line)["_aws"]["CloudWatchMetrics"][0]["Namespace"] == catalog.METRICS_NAMESPACE
     assert second.process.returncode == 0
 
     saved = persistence.load(tmp_path / ".local-stack")

@@ -70,14 +70,25 @@ class RecordingMocks(pulumi.runtime.Mocks):
             resource_id = "restapi1"
             state["rootResourceId"] = "root-resource"
             state["executionArn"] = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{resource_id}"
+        elif kind == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            state["arn"] = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{inputs['url'].removeprefix('https://')}"
+        elif kind == "aws:sns/topic:Topic":
+            state["arn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
         elif kind == "aws:apigateway/stage:Stage":
             state["invokeUrl"] = f"https://{inputs['restApi']}.execute-api.{REGION}.amazonaws.com/{inputs['stageName']}"
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         if args.token == "aws:index/getRegion:getRegion":
-            return {"region": REGION, "name": REGION, "id": REGION}, None
-        return {}, None
+            return {"region": REGION, "name": REGION, "id": REGION}, []
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/test",
+                "userId": "TEST",
+                "id": ACCOUNT,
+            }, []
+        return {}, []
 
     def of_type(self, kind: str) -> list[Registered]:
         return [r for r in self.resources if r.type == kind]

@@ -145,8 +145,12 @@ def findings(policy: Policy) -> list[Finding]:
     analysed = parliament.analyze_policy_string(policy.document, include_community_auditors=True)
     found = []
     for finding in analysed.findings:
-        parliament.enhance_finding(finding)
-        found.append(Finding(policy.kind, policy.source, finding.issue, finding.severity, str(finding.detail)))
+        try:
+            parliament.enhance_finding(finding)
+            severity = finding.severity
+        except Exception:  # a community auditor's issue (CREDENTIALS_EXPOSURE) parliament's config does not rate
+            severity = "HIGH"
+        found.append(Finding(policy.kind, policy.source, finding.issue, severity, str(finding.detail)))
     return found
 
 

@@ -6,6 +6,7 @@ import pulumi
 import pytest
 
 from infra.auth import lambda_config_argument
+from infra.functions import TRACE_ACTIONS
 from lambdas import catalog
 from unit_tests.infra.conftest import STACK, Deployed
 from unit_tests.infra.declarations import RICH
@@ -82,13 +83,13 @@ def test_auto_confirm_attaches_the_pre_sign_up_trigger_invocable_by_the_pool_onl
         assert permission.inputs["function"] == trigger.inputs["name"]
         assert permission.inputs["sourceArn"] == pool.state["arn"]
         assert permission.inputs["action"] == "lambda:InvokeFunction"
-        # Its role writes its own logs and nothing else.
+        # Its role writes its own logs (and traces) and nothing else.
         role = deployed.one("aws:iam/role:Role", name=f"{PREFIX}presignup")
         [policy] = [
             p for p in deployed.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.state["__id"]
         ]
         actions = {a for s in json.loads(policy.inputs["policy"])["Statement"] for a in s["Action"]}
-        assert actions == {"logs:CreateLogStream", "logs:PutLogEvents"}
+        assert actions == {"logs:CreateLogStream", "logs:PutLogEvents", *TRACE_ACTIONS}
         # Made before the pool, it cannot know the pool's ids.
         assert catalog.USER_POOL.pool_id_env_var not in trigger.inputs["environment"]["variables"]
 

@@ -86,6 +86,8 @@ def test_api_functions_get_the_variables_the_embedded_stack_gives_them(deploy):
         expected = embedded_environment(deployed.declared) | {
             "POWERTOOLS_SERVICE_NAME",
             "POWERTOOLS_LOG_LEVEL",
+            # The metrics' stage dimension: the embedded stack's functions say "local" (lambdas/shared/observability).
+            catalog.STAGE_ENV_VAR,
             cors.ENV_VAR,
         }
         triggers = set(catalog.USER_POOL_TRIGGERS.values())

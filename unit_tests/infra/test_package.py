@@ -333,7 +333,7 @@ def real_zips(tmp_path_factory) -> dict[str, Path]:
     return tasks
 
 
-def invoke_from_zip(task: Path, runtime: Path, module: str, event: dict) -> dict:
+def invoke_from_zip(task: Path, runtime: Path, module: str, event: dict, environment: dict | None = None) -> dict:
     """The handler's answer to one event, in a fresh interpreter that sees only the zip and the runtime's boto3."""
     program = (
         "import json, sys, types; sys.path[:0] = sys.argv[1:3]; import importlib; "
@@ -349,7 +349,12 @@ def invoke_from_zip(task: Path, runtime: Path, module: str, event: dict) -> dict
         input=json.dumps(event),
         capture_output=True,
         text=True,
-        env={"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "test", "PATH": "/usr/bin:/bin"},
+        env={
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_SERVICE_NAME": "test",
+            "PATH": "/usr/bin:/bin",
+            **(environment or {}),
+        },
     )
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout.splitlines()[-1])
@@ -379,6 +384,21 @@ def test_the_tenants_zip_validates_a_request_with_what_it_ships(real_zips, body:
     answer = invoke_from_zip(real_zips["tenants"], real_zips["runtime"], "lambdas.tenants.handler", event)
     assert answer["statusCode"] == 400, answer
     assert [error["field"] for error in json.loads(answer["body"])["errors"]] == [field]
+
+
+def test_a_traced_function_answers_from_its_zip_with_no_x_ray_daemon_listening(real_zips):
+    """In Lambda (LAMBDA_TASK_ROOT set) the Tracer patches botocore at import, through the X-Ray SDK's patch module
+    that no import outside Lambda loads: the zip must ship it. Segments go over UDP: no daemon, no failure."""
+    event = proxy_event(
+        "POST", "/tenants", body='{"name": "Acme"}', headers={"Content-Type": "application/json"}, claims={"sub": "u"}
+    )
+    lambda_like = {
+        "LAMBDA_TASK_ROOT": str(real_zips["tenants"]),
+        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
+    }
+    answer = invoke_from_zip(real_zips["tenants"], real_zips["runtime"], "lambdas.tenants.handler", event, lambda_like)
+    assert answer["statusCode"] == 400, answer
+    assert (real_zips["tenants"] / "aws_xray_sdk/ext/botocore/patch.py").is_file()
 
 
 def test_each_zip_ships_only_its_own_function_and_no_unused_library(real_zips):

@@ -180,7 +180,7 @@ class Observability(pulumi.ComponentResource):
                 "Dashboard for DynamoDB in the region, then at the functions' Errors alarms.",
             ),
         ):
-            query = pulumi.Output.from_input(table_name).apply(lambda name, m=metric: table_query(m, name))
+            query = pulumi.Output.from_input(table_name).apply(functools.partial(table_query, metric))
             self._alarm(
                 f"{short_name}-table-{key}",
                 f"The {short_name} table counted {metric} (at least {threshold}, all operations). {look_first}",

@@ -202,9 +202,31 @@ def test_a_metric_names_its_service_and_stage_as_the_dashboard_reads_them():
 
 
 def test_the_tracer_is_off_outside_lambda_so_nothing_waits_for_a_daemon():
-    # Powertools disables it when LAMBDA_TASK_ROOT is unset (the embedded stack, the tests): no segment is sent.
+    # Powertools' test: LAMBDA_TASK_ROOT is unset here (as in the embedded stack), so there is nothing to trace to.
     assert "LAMBDA_TASK_ROOT" not in os.environ
-    assert observability.tracer.disabled
+    assert observability.tracer is None
+
+
+@pytest.mark.parametrize(
+    ("environment", "traced"),
+    [
+        ({}, False),
+        ({"LAMBDA_TASK_ROOT": "/var/task"}, True),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
+    ],
+    ids=["outside-lambda", "on-lambda", "on-lambda-tracing-off"],
+)
+def test_the_x_ray_sdk_is_imported_only_where_a_function_is_traced(environment, traced):
+    check = (
+        "import sys, lambdas.platform.handler as h; from lambdas.shared import observability as o; "
+        "print(o.tracer is not None, 'aws_xray_sdk.core' in sys.modules)"
+    )
+    clean = {name: value for name, value in os.environ.items() if name not in ("LAMBDA_TASK_ROOT",)}
+    printed = subprocess.run(
+        [sys.executable, "-c", check], env=clean | environment, capture_output=True, text=True, check=True
+    ).stdout
+
+    assert printed.split() == [str(traced), str(traced)]
 
 
 @pytest.mark.parametrize("metric", catalog.BUSINESS_METRICS, ids=lambda metric: metric.name)

@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambdas.catalog import AUTHORIZER_NAME, cors
 from lambdas.shared import request_checks
 from lambdas.shared.errors import INVALID_REQUEST, DomainError, FieldError
-from lambdas.shared.observability import annotate, flush_metrics, tracer
+from lambdas.shared.observability import annotate, flush_metrics, traced
 
 logger = Logger()
 
@@ -141,7 +141,7 @@ def lambda_handler_for(
     operations = request_checks.OperationIndex(app)
 
     @logger.inject_lambda_context(log_event=False)
-    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
+    @traced
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Looked up, not given as `correlation_id_path`: Powertools evaluates that JMESPath expression on every
         # invocation, which costs more than the rest of the decorator.

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from embedded_stack import cognito_mail, cognito_sessions
 from embedded_stack.cognito_confirm import install_confirm_check
 from embedded_stack.cognito_triggers import install_pre_sign_up_trigger, is_installed, uninstall_pre_sign_up_trigger
 from embedded_stack.provision import Provisioned, provision
@@ -35,10 +36,18 @@ def aws(boto3_session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Iterat
         client.cache_clear()
         provisioned = provision()
         install_confirm_check()
+        cognito_mail.install(cognito_mail.Outbox(console=None))
+        cognito_sessions.install()
         for name, value in provisioned.environment().items():
             monkeypatch.setenv(name, value)
         yield provisioned
     client.cache_clear()
+
+
+@pytest.fixture
+def outbox(aws: Provisioned) -> cognito_mail.Outbox:
+    """The messages Cognito would have emailed in this test (embedded_stack.cognito_mail)."""
+    return cognito_mail.outbox()
 
 
 @pytest.fixture

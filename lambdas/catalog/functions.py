@@ -28,11 +28,22 @@ TENANTS = Function(
 
 IDENTITY = Function(
     name="identity",
-    description="Sign-up, confirmation, login and token refresh against the user pool.",
-    # Empty on purpose: SignUp, ConfirmSignUp and InitiateAuth are Cognito's public (unauthenticated) client APIs,
-    # authorised by the app client id, not by IAM, so no IAM action would change what this function can do. It
-    # needs the app client id in its environment (USER_POOL.client_id_env_var).
-    user_pool_actions=(),
+    description="Sign-up, logins, tokens and password resets; the caller's account: password, profile, two-factor.",
+    # SignUp, ConfirmSignUp, InitiateAuth, RespondToAuthChallenge, ForgotPassword, ConfirmForgotPassword,
+    # ResendConfirmationCode and RevokeToken are Cognito's public client APIs (authorised by the app client id), and
+    # GetUser, GlobalSignOut, AssociateSoftwareToken, VerifySoftwareToken and SetUserMFAPreference by the user's
+    # access token: no IAM action changes what they may do. The Admin* actions, on the caller's own user only:
+    user_pool_actions=(
+        # POST /auth/reset-password: a reset signs every session out (ConfirmForgotPassword alone revokes nothing).
+        "cognito-idp:AdminUserGlobalSignOut",
+        # POST /auth/password: a protected route has no access token for ChangePassword; the current password is
+        # checked with a login first.
+        "cognito-idp:AdminSetUserPassword",
+        # GET /me, and PATCH /me's answer.
+        "cognito-idp:AdminGetUser",
+        # PATCH /me.
+        "cognito-idp:AdminUpdateUserAttributes",
+    ),
     lazy_imports=EMAIL_CHECK,
 )
 

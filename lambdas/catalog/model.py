@@ -74,6 +74,9 @@ class UserPool:
     admin_group: str
     password_min_length: int = 12
     password_requires: tuple[str, ...] = ("lowercase", "uppercase", "numbers", "symbols")
+    # The embedded stack's MFA setting (a deployed stack's is its `mfa` setting: Pulumi.dev.yaml has OPTIONAL):
+    # OPTIONAL lets each user turn TOTP on (POST /me/mfa/totp), with an authenticator app as the only factor.
+    mfa: Literal["OFF", "OPTIONAL", "ON"] = "OPTIONAL"
     pool_id_env_var: str = "USER_POOL_ID"
     client_id_env_var: str = "USER_POOL_CLIENT_ID"
 

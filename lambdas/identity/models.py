@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -54,15 +54,74 @@ class SignUp(RequestModel):
     name: one_line(256)  # type: ignore[valid-type]
 
 
+# Cognito's pattern for a confirmation code is "no whitespace"; its length depends on the pool's settings.
+Code = Annotated[
+    str,
+    Field(min_length=1, max_length=2048),
+    AfterValidator(_no_white_space),
+    Field(json_schema_extra={"pattern": trimmed(f"[^{WHITE_SPACE}]+")}),
+]
+# An authenticator app's code: six digits (RFC 6238 as Cognito uses it).
+# Trimmed like every request string; the pattern says so (as Code's does).
+TotpCode = Annotated[
+    str,
+    Field(pattern=trimmed("[0-9]{6}"), description="The six digits the authenticator app shows"),
+]
+AccessToken = Annotated[
+    Secret,
+    Field(
+        max_length=16384,
+        description="The access token from POST /auth/login: Cognito's MFA set-up is authorised by it alone.",
+    ),
+]
+# Cognito's Session parameter: 20 to 2048 characters.
+Session = Annotated[Secret, Field(max_length=2048)]
+
+
 class Confirm(RequestModel):
     email: Email
-    # Cognito's pattern for a confirmation code is "no whitespace"; its length depends on the pool's settings.
-    code: Annotated[
-        str,
-        Field(min_length=1, max_length=2048),
-        AfterValidator(_no_white_space),
-        Field(json_schema_extra={"pattern": trimmed(f"[^{WHITE_SPACE}]+")}),
-    ]
+    code: Code
+
+
+class EmailOnly(RequestModel):
+    email: Email
+
+
+class ResetPassword(RequestModel):
+    email: Email
+    code: Code
+    new_password: NewPassword
+
+
+class Logout(RequestModel):
+    refresh_token: Annotated[Secret, Field(max_length=16384)]
+    everywhere: bool = Field(
+        default=False, description="Sign out every session of the account, not only this refresh token's"
+    )
+
+
+class ChangePassword(RequestModel):
+    current_password: Annotated[Secret, Field(max_length=MAX_LENGTH)]
+    new_password: NewPassword
+
+
+class ProfileUpdate(RequestModel):
+    name: one_line(256)  # type: ignore[valid-type]
+
+
+class TotpSetup(RequestModel):
+    access_token: AccessToken
+
+
+class TotpVerification(RequestModel):
+    access_token: AccessToken
+    code: TotpCode
+
+
+class MfaLogin(RequestModel):
+    email: Email
+    session: Session
+    code: TotpCode
 
 
 class Login(RequestModel):
@@ -72,6 +131,10 @@ class Login(RequestModel):
 
 class Refresh(RequestModel):
     refresh_token: Annotated[Secret, Field(max_length=16384)]
+
+
+class Accepted(ResponseModel):
+    message: str
 
 
 class SignedUp(ResponseModel):
@@ -87,3 +150,22 @@ class RefreshedTokens(ResponseModel):
 
 class Tokens(RefreshedTokens):
     refresh_token: str
+
+
+class MfaChallenge(ResponseModel):
+    """A login that needs the code of the account's authenticator app: POST /auth/login/mfa with `session`."""
+
+    challenge: Literal["SOFTWARE_TOKEN_MFA"]
+    session: str
+
+
+class Profile(ResponseModel):
+    user_id: str
+    email: str
+    name: str
+    mfa: bool = Field(description="True when logins need the code of an authenticator app (TOTP)")
+
+
+class TotpSecret(ResponseModel):
+    secret: str = Field(description="The base32 key to type into an authenticator app")
+    otpauth_uri: str = Field(description="The same key as an otpauth:// URI, for a QR code")

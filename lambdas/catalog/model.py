@@ -9,6 +9,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 AUTHORIZER_NAME = "CognitoUserPool"
@@ -117,6 +119,9 @@ class Function:
     lazy_imports: tuple[str, ...] = ()
     # True for the function whose OpenAPI document imports every API function's resolver.
     documents_api: bool = False
+    # The function of this service's code that deletes everything an account owns, given its sub (`module.name`):
+    # DELETE /me (lambdas/accounts) calls each, through `owner_deletions()`, never by importing the service.
+    owner_deletion: str | None = None
 
     @property
     def module(self) -> str:
@@ -132,6 +137,14 @@ class Function:
 
     def resolver(self) -> APIGatewayRestResolver:
         return importlib.import_module(self.module).app
+
+    def deletion(self) -> Callable[[str], None]:
+        """The function named by `owner_deletion`, imported now."""
+        if self.owner_deletion is None:
+            raise ValueError(f"{self.name} declares no owner_deletion")
+        module, _, name = self.owner_deletion.rpartition(".")
+        deletion: Callable[[str], None] = getattr(importlib.import_module(module), name)
+        return deletion
 
 
 @dataclass(frozen=True)

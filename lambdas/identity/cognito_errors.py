@@ -100,7 +100,7 @@ def _reset_error(code: str, message: str) -> DomainError | None:
 
 
 def _logout_error(code: str, message: str) -> DomainError | None:
-    if code == "UnsupportedTokenTypeException":
+    if code in ("UnsupportedTokenTypeException", "InvalidParameterException"):
         return InvalidInput("body.refreshToken", NOT_A_REFRESH_TOKEN)
     return None
 
@@ -123,6 +123,8 @@ def _account_error(code: str, message: str) -> DomainError | None:
 
 
 def _mfa_error(code: str, message: str) -> DomainError | None:
+    if code == "InvalidParameterException":
+        return InvalidInput("body.accessToken", "is not an access token")
     if code == "NotAuthorizedException":
         return Unauthorized("The access token is not valid", (FieldError("body.accessToken", BAD_ACCESS_TOKEN),))
     if code in ("EnableSoftwareTokenMFAException", "CodeMismatchException", "SoftwareTokenMFANotFoundException"):

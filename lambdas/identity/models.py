@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from lambdas.catalog import USER_POOL
 from lambdas.identity.password_policy import MAX_LENGTH, broken_rules, policy_pattern
@@ -67,15 +67,18 @@ TotpCode = Annotated[
     str,
     Field(pattern=trimmed("[0-9]{6}"), description="The six digits the authenticator app shows"),
 ]
+# Cognito's pattern for the tokens its token APIs take (AccessToken, RevokeToken's Token): base64url and dots.
+TOKEN_PATTERN = r"^[A-Za-z0-9\-_=.]+$"
 AccessToken = Annotated[
     Secret,
     Field(
         max_length=16384,
+        pattern=TOKEN_PATTERN,
         description="The access token from POST /auth/login: Cognito's MFA set-up is authorised by it alone.",
     ),
 ]
 # Cognito's Session parameter: 20 to 2048 characters.
-Session = Annotated[Secret, Field(max_length=2048)]
+Session = Annotated[Secret, Field(min_length=20, max_length=2048)]
 
 
 class Confirm(RequestModel):
@@ -94,8 +97,8 @@ class ResetPassword(RequestModel):
 
 
 class Logout(RequestModel):
-    refresh_token: Annotated[Secret, Field(max_length=16384)]
-    everywhere: bool = Field(
+    refresh_token: Annotated[Secret, Field(max_length=16384, pattern=TOKEN_PATTERN)]
+    everywhere: StrictBool = Field(
         default=False, description="Sign out every session of the account, not only this refresh token's"
     )
 

@@ -51,7 +51,7 @@ from uuid import uuid4
 from aws_lambda_powertools import Logger
 
 from lambdas.catalog import POINTS_TABLE
-from lambdas.points import rules
+from lambdas.points import idempotency, rules
 from lambdas.points.models import HistoryEntry, NewTransaction, PayerPoints, Transaction
 from lambdas.shared import attribute_values
 from lambdas.shared.aws import client, table_name
@@ -206,6 +206,12 @@ def delete_ledger(user: str) -> None:
         }
     )
     _batch_write([{"DeleteRequest": {"Key": _item(key)}} for key in keys])
+
+
+def delete_everything_owned_by(user: str) -> None:
+    """DELETE /me (lambdas/accounts): the user's ledger and its Idempotency-Key records. Idempotent."""
+    delete_ledger(user)
+    idempotency.forget(user)
 
 
 def _open_lot(user: str, transaction: Transaction, timestamp: datetime, now: datetime, history: dict) -> None:

@@ -1,9 +1,21 @@
-# Every target installs what it needs first. PYTHON picks the interpreter the virtual environment is made from.
-PYTHON ?= python3.11
+# Every target installs what it needs first. The virtual environment is made from the Lambda runtime's Python
+# (infra/package.py's PYTHON_VERSION): the handlers run on it in the embedded stack's containers, the tests run on it,
+# and `make build` compiles the zips' bytecode with it. PYTHON is the first of these that runs as that version: a
+# pyenv shim for a version that is not active is on PATH but fails to run, so each is run, not just looked up.
+PYTHON_VERSION := 3.13
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHON_CANDIDATES := python$(PYTHON_VERSION) $(sort $(wildcard $(PYENV_ROOT)/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION))) \
+	$(sort $(wildcard $(HOME)/.local/share/uv/python/cpython-$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION)))
+ifndef PYTHON
+PYTHON := $(firstword $(foreach candidate,$(PYTHON_CANDIDATES),$(shell $(candidate) -c \
+	'import sys; print("$(candidate)" if "%d.%d" % sys.version_info[:2] == "$(PYTHON_VERSION)" else "")' 2>/dev/null)))
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock requirements/bootstrap.lock pyproject.toml | cksum | cut -d" " -f1)
-RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements/run.lock requirements/bootstrap.lock pyproject.toml | cksum | cut -d" " -f1)
+# Named by the Python version too: an environment made from another Python is made again, not reused.
+STAMP := $(VENV)/.installed-py$(PYTHON_VERSION)-$(shell cat requirements/dev.lock requirements/bootstrap.lock pyproject.toml | cksum | cut -d" " -f1)
+RUN_STAMP := $(VENV)/.installed-run-py$(PYTHON_VERSION)-$(shell cat requirements/run.lock requirements/bootstrap.lock pyproject.toml | cksum | cut -d" " -f1)
+BOOTSTRAP := $(VENV)/.bootstrapped-py$(PYTHON_VERSION)
 
 .PHONY: install install-run run reset routes test lint format build bench coldstart lock localstack-up deploy-local \
 	integration destroy-local clean fuzz admin
@@ -19,20 +31,33 @@ install-run: $(RUN_STAMP)
 # in parallel and showing its progress; pip only bootstraps uv itself. It compiles the bytecode once, at install:
 # where PYTHONDONTWRITEBYTECODE is set (CI images, this project's machine), every start of the stack and of each
 # Lambda container would otherwise compile moto, botocore and Powertools again (`make run` started in 5.6 s, not 2.3).
-# Made once, when missing (a new bootstrap.lock takes `make clean`): its date must not trigger reinstalls.
-$(VENV)/bin/uv:
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
-	@test -x $(PY) || { echo "Creating $(VENV)/ with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+# Made once per Python version, when missing (a new bootstrap.lock takes `make clean`): its date must not trigger
+# reinstalls. A .venv/ without this Python version's mark (made from another Python) is removed and made again.
+$(BOOTSTRAP):
+	@test -n "$(PYTHON)" || { printf '%s\n' "Python $(PYTHON_VERSION) not found (the Lambda runtime's version; tried: $(PYTHON_CANDIDATES))." \
+		"Install it, then run make again:" \
+		"  Debian 13 / Ubuntu 25.04+: sudo apt-get install python$(PYTHON_VERSION) python$(PYTHON_VERSION)-venv" \
+		"  older Ubuntu:              sudo add-apt-repository ppa:deadsnakes/ppa && sudo apt-get install python$(PYTHON_VERSION) python$(PYTHON_VERSION)-venv" \
+		"  macOS:                     brew install python@$(PYTHON_VERSION)" \
+		"  pyenv:                     pyenv install $(PYTHON_VERSION)   (no need to make it global: make finds it)" \
+		"  uv:                        uv python install $(PYTHON_VERSION)" \
+		"or name one: make PYTHON=/path/to/python$(PYTHON_VERSION)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(PYTHON_VERSION)")' 2>/dev/null || { \
+		echo "PYTHON=$(PYTHON) is not a working Python $(PYTHON_VERSION) (the Lambda runtime's version): make PYTHON=/path/to/python$(PYTHON_VERSION)"; exit 1; }
+	@if [ -e $(VENV) ]; then echo "$(VENV)/ was not made from Python $(PYTHON_VERSION): making it again"; rm -rf $(VENV); fi
+	@echo "Creating $(VENV)/ with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
 	@echo "Installing uv into $(VENV)/ (requirements/bootstrap.lock)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/bootstrap.lock
+	@touch $@
 
-$(STAMP): requirements/dev.lock requirements/run.lock pyproject.toml | $(VENV)/bin/uv
+$(STAMP): requirements/dev.lock requirements/run.lock pyproject.toml | $(BOOTSTRAP)
 	@echo "Installing everything for tests and deploys (requirements/dev.lock)"
 	$(VENV)/bin/uv pip install --python $(PY) --require-hashes --compile-bytecode -r requirements/dev.lock
 	@rm -f $(VENV)/.installed-*
 	@touch $@ $(RUN_STAMP)
 
-$(RUN_STAMP): requirements/run.lock pyproject.toml | $(VENV)/bin/uv
+$(RUN_STAMP): requirements/run.lock pyproject.toml | $(BOOTSTRAP)
 	@echo "Installing what the local stack needs (requirements/run.lock)"
 	$(VENV)/bin/uv pip install --python $(PY) --require-hashes --compile-bytecode -r requirements/run.lock
 	@rm -f $(VENV)/.installed-run-*
@@ -50,9 +75,11 @@ reset:
 routes: install
 	@$(PY) -c "from lambdas.catalog import route_table; print(route_table())"
 
+# ruff, then the import contracts of lambdas/ (pyproject.toml, [tool.importlinter]; docs/development.md, "Layers").
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(PY) -m ruff check --fix .
@@ -80,11 +107,11 @@ coldstart: install
 # Re-pin every dependency (needs the network): the dev environment, the local stack's subset of it (at the same
 # versions), and what the Lambda zips ship.
 lock: install
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes --python-version 3.11 \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes --python-version $(PYTHON_VERSION) \
 		--universal -o requirements/dev.lock -q
 	$(VENV)/bin/uv pip compile pyproject.toml --extra run --constraint requirements/dev.lock --generate-hashes \
-		--python-version 3.11 --universal -o requirements/run.lock -q
-	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --universal -o requirements/lambda.lock -q
+		--python-version $(PYTHON_VERSION) --universal -o requirements/run.lock -q
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version $(PYTHON_VERSION) --universal -o requirements/lambda.lock -q
 
 # One deterministic zip per catalog function, for arm64 and x86_64, under build/<arch>/ (README.md, "Deploying").
 # `make build LAMBDA_ARCH=arm64` builds one architecture only.

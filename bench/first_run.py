@@ -18,6 +18,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +29,7 @@ from bench.local_stack import CHALICE_PROJECT
 from bench.servers import wait_until_answering
 
 ROUNDS = int(os.environ.get("BENCH_FIRST_RUN_ROUNDS", 3))
-PYTHON = "python3.11"  # what `make run` makes its environment from (the Makefile's PYTHON)
+PYTHON = sys.executable  # a venv made from this one is made from the Makefile's PYTHON, as `make run`'s is
 
 
 def _pinned(package: str) -> str:

@@ -1,11 +1,11 @@
 """The gateway's event-loop thread: its CPU time per `GET /health`, against the same server with nothing behind it.
 
 With many clients the stack is bounded by this one thread (docs/benchmarks.md): it parses every request, builds the
-event, hands it to a container, and writes the answer and the log lines. The stack runs in this process as `make
-run` runs it (hot reload, state snapshots, its logging settings; the log goes to /dev/null as bench.local_stack's
-does), its functions in their containers. The baseline is a bare ASGI app answering a fixed body on the same server
-(`embedded_stack.edge.Serving`, in a thread of its own). A client process sends blocks of requests, each on a new
-connection, to one and then the other (rounds interleaved); the CPU counted is each loop thread's own (Linux's
+event, hands it to a container, and writes the answer and the log lines. The stack runs in this process as `make run`
+runs it (hot reload, state snapshots, its logging settings; the log goes to /dev/null as bench.local_stack's does), its
+functions in their containers. The baseline is a bare ASGI app answering a fixed body on the same server
+(`embedded_stack.apigateway.edge.Serving`, in a thread of its own). A client process sends blocks of requests, each on a
+new connection, to one and then the other (rounds interleaved); the CPU counted is each loop thread's own (Linux's
 schedstat), not the client's or the containers'.
 
 - gateway_loop_cpu: loop-thread CPU per request, the stack's gateway / the bare server.
@@ -44,7 +44,7 @@ def loop_thread() -> threading.Thread:
 
 def run() -> list[dict[str, Any]]:
     from embedded_stack.__main__ import configure_logging
-    from embedded_stack.edge import Serving
+    from embedded_stack.apigateway.edge import Serving
     from embedded_stack.stack import EmbeddedStack, StackSettings
 
     configure_logging(open(os.devnull, "w"))  # noqa: SIM115 (for as long as the process lives)

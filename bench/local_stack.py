@@ -143,7 +143,7 @@ def signed_in_tenant(api: str) -> tuple[str, str]:
 
 def authorizer_seconds(outputs: dict[str, Any], token: str) -> float:
     """Median seconds of one Cognito ID-token check as the stack's authorizer makes it (JWKS cached)."""
-    from embedded_stack.authorizer import CognitoAuthorizer
+    from embedded_stack.apigateway.authorizer import CognitoAuthorizer
 
     pool_id = outputs["userPoolId"]
     authorizer = CognitoAuthorizer(

@@ -1,6 +1,6 @@
 """Flat under load: moto's DynamoDB over 10,000 TransactWriteItems on one table, as `make run` serves it.
 
-The stack runs in a child process with `make run`'s settings (moto adapted by embedded_stack.moto_patches, state
+The stack runs in a child process with `make run`'s settings (moto adapted by embedded_stack.moto, state
 snapshots every 2 s into a temporary directory); this process sends the tenants store's transaction (two
 conditional puts) to its moto endpoint, one at a time over a kept-alive connection, and reads the child's RSS
 from /proc. The baseline is the same child and load a moment earlier: the first 1,000 transactions' median

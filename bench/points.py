@@ -43,11 +43,11 @@ def _moto() -> Iterator[None]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     from moto import mock_aws
 
-    from embedded_stack import moto_patches
+    import embedded_stack.moto as adapted_moto
     from embedded_stack.provision import provision
     from lambdas.shared.aws import client
 
-    moto_patches.install()  # as the embedded stack runs moto: without, every transaction copies the whole table
+    adapted_moto.install()  # as the embedded stack runs moto: without, every transaction copies the whole table
     with mock_aws():
         client.cache_clear()
         os.environ |= provision().environment()
@@ -61,53 +61,31 @@ def _seed(user: str, transactions: int) -> None:
     batches: 10,000 requests through moto take longer than the measurement."""
     from datetime import UTC, datetime, timedelta
 
-    from lambdas.points import rules, store
-    from lambdas.sla_errors.rules import format_timestamp
+    from lambdas.points import keys, rules, store
 
     start, now = datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC)
-    items: list[dict[str, Any]] = [{"pk": user, "sk": store.HEAD, "version": transactions}]
+    items: list[dict[str, Any]] = [{"pk": user, "sk": keys.HEAD, "version": transactions}]
     balances = dict.fromkeys(PAYERS, 0)
     for number in range(transactions):
         payer, moment, lot_id = PAYERS[number % len(PAYERS)], start + timedelta(minutes=number), str(uuid.uuid4())
+        recorded_at = now + timedelta(microseconds=number)
         items.append(
-            store._history_item(
-                user,
-                now + timedelta(microseconds=number),
-                lot_id,
-                kind="transaction",
-                payer=payer,
-                points=LOT_POINTS,
-                timestamp=moment,
+            keys.history_item(
+                user, recorded_at, lot_id, kind="transaction", payer=payer, points=LOT_POINTS, timestamp=moment
             )
         )
         if number % 10 >= 7:
-            lot = rules.Lot(payer, moment, lot_id, LOT_POINTS)
             balances[payer] += LOT_POINTS
-            items.append(
-                {
-                    "pk": user,
-                    "sk": f"{store.LOT}{rules.payer_key(payer)}#{lot.order}",
-                    "id": lot_id,
-                    "payer": payer,
-                    "timestamp": format_timestamp(moment),
-                    "remaining": LOT_POINTS,
-                }
-            )
+            items.append(keys.lot_item(user, rules.Lot(payer, moment, lot_id, LOT_POINTS)))
     items += [
-        {
-            "pk": user,
-            "sk": store.BALANCE + rules.payer_key(payer),
-            "payer": payer,
-            "firstSeen": str(rank),
-            "balance": balance,
-        }
+        keys.balance_item(user, payer, balance, first_seen=str(rank))
         for rank, (payer, balance) in enumerate(balances.items())
     ]
-    store._batch_write([{"PutRequest": {"Item": store._item(item)}} for item in items])
+    store.put_items(items)
 
 
 def _request(user: str, method: str, path: str, body: Any = None) -> Callable[[], dict[str, Any]]:
-    from embedded_stack.events import lambda_context, proxy_event
+    from embedded_stack.apigateway.events import lambda_context, proxy_event
     from lambdas.points.handler import lambda_handler
 
     claims = {"sub": user, "email": f"{user}@example.com", "token_use": "id"}

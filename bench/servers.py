@@ -2,7 +2,8 @@
 interpreter lock): the embedded stack exactly as `make run` starts it, and a bare HTTP server of the same kind.
 
 `python -m bench.servers PORT CONTENT_TYPE BODY` runs the bare server: uvicorn with the settings of the embedded
-gateway's server (embedded_stack.edge.Serving), answering every request with the given body, and nothing else.
+gateway's server (embedded_stack.apigateway.edge.Serving), answering every request with the given body, and nothing
+else.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def serve_bare(port: int, content_type: str, body: bytes) -> None:
     import socket
     import threading
 
-    from embedded_stack.edge import Serving
+    from embedded_stack.apigateway.edge import Serving
 
     listening = socket.create_server(("127.0.0.1", port))
     Serving(bare_app(content_type, body), listening, stop_seconds=0.1)  # the gateway's server, without the gateway

@@ -56,7 +56,7 @@ def signed_in(session: requests.Session, api: str) -> str:
 
 
 def over_http(outputs: dict[str, Any]) -> list[dict[str, Any]]:
-    from embedded_stack.authorizer import CognitoAuthorizer
+    from embedded_stack.apigateway.authorizer import CognitoAuthorizer
 
     api = outputs["apiUrl"]
     session = requests.Session()
@@ -105,8 +105,8 @@ def over_http(outputs: dict[str, Any]) -> list[dict[str, Any]]:
 MEMORY_PROBE = """
 import asyncio, json, logging, sys, tracemalloc
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)  # make run's logging
-from embedded_stack.events import lambda_context, proxy_event
-from embedded_stack.gateway import Gateway, HandlerCode
+from embedded_stack.apigateway.events import lambda_context, proxy_event
+from embedded_stack.apigateway.gateway import Gateway, HandlerCode
 
 class NoCaller:  # /health is public: the authorizer is never asked
     def claims(self, authorization_header):

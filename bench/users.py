@@ -28,7 +28,7 @@ import requests
 
 from bench.common import per_call_seconds
 from bench.common import row as common_row
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from embedded_stack.stack import EmbeddedStack, StackSettings
 from lambdas import catalog
 from unit_tests.users import images

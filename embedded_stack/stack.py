@@ -1,10 +1,10 @@
 """Starts and stops the embedded stack: moto's server, the resources, and the API Gateway stand-in.
 
-moto runs with the project's adaptations (embedded_stack.moto_patches: one request at a time per service, no
-table copies per transaction, no instance kept forever; embedded_stack.signing_key: tokens signed with the stack's
-own key), served with connections kept open (`MotoServer`). With `state_dir` set (`make run`: `.local-stack/`),
-the state is restored at start and snapshotted while it runs (embedded_stack.persistence); tables, buckets and the
-user pool are created only when missing, so their names and ids stay the same across restarts.
+moto runs with the project's adaptations (embedded_stack.moto: one request at a time per service, no table copies
+per transaction, no instance kept forever, tokens signed with the stack's own key), served with connections kept
+open (embedded_stack.moto.server). With `state_dir` set (`make run`: `.local-stack/`), the state is restored at
+start and snapshotted while it runs (embedded_stack.moto.persistence); tables, buckets and the user pool are
+created only when missing, so their names and ids stay the same across restarts.
 """
 
 from __future__ import annotations
@@ -15,24 +15,20 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from a2wsgi import WSGIMiddleware
-from moto.core.request import (
-    PRESERVED_HEADER_NAMES_ENVIRON_KEY,
-    environ_key_for_header,
-    should_preserve_original_header_name,
-)
 from moto.moto_server.werkzeug_app import create_backend_app
 
-from embedded_stack import edge, moto_patches, persistence, signing_key
-from embedded_stack.containers import Containers, FunctionSettings
-from embedded_stack.events import REGION
-from embedded_stack.gateway import ClaimsVerifier, Gateway, HandlerCode
+import embedded_stack.moto as adapted_moto
+from embedded_stack.apigateway import edge
+from embedded_stack.apigateway.events import REGION
+from embedded_stack.apigateway.gateway import ClaimsVerifier, Gateway, HandlerCode
+from embedded_stack.lambda_service.containers import Containers, FunctionSettings
+from embedded_stack.moto import persistence, signing_key
+from embedded_stack.moto.server import POLL_SECONDS, MotoServer
 from lambdas import catalog
 from lambdas.catalog import cors
 
@@ -43,52 +39,10 @@ OUTBOX = "outbox"
 OUTPUTS_FILE = STATE_DIR / "outputs.json"
 # When the user set no port and the default is busy, the next ones are tried.
 PORTS_TRIED = 20
-# How often the servers look at their shutdown flag: Ctrl-C returns within about this.
-POLL_SECONDS = 0.1
-# Threads running moto's requests. Each service runs one request at a time (moto_patches), so most of them wait on
-# a service's lock; enough that a burst on one service (16 containers of a function) leaves room for the others.
-MOTO_THREADS = 32
 
 
 class StartError(Exception):
     """The stack cannot start; the message says what to do."""
-
-
-class MotoServer:
-    """moto's application served as AWS serves its APIs: connections kept open across requests.
-
-    moto's own server (Werkzeug's) closes the connection after every answer, so each AWS call of a function would
-    connect anew and start a thread. Here uvicorn keeps the connections, and a pool of threads runs the requests
-    (moto's application is WSGI: blocking, and one request at a time per service)."""
-
-    def __init__(self, dispatcher: Any, listening: socket.socket, stop_seconds: float = POLL_SECONDS) -> None:
-        self._application = WSGIMiddleware(keeping_metadata_names(dispatcher), workers=MOTO_THREADS)
-        self._serving = edge.Serving(self._application, listening, stop_seconds, http="httptools", name="moto")
-        self.port = self._serving.port
-
-    def stop(self) -> None:
-        self._serving.stop()
-        self._application.executor.shutdown(wait=False)
-
-
-def keeping_metadata_names(application: Callable[..., Any]) -> Callable[..., Any]:
-    """`application` told the names of the S3 metadata headers as they were sent, as moto's own server tells it.
-
-    WSGI folds `-` and `_` in a header's name into one `_`; S3 keeps `x-amz-meta-snake_case` and
-    `x-amz-meta-kebab-case` apart, and moto does when its server names them (moto.core.request). The names as sent
-    are in the request's ASGI scope, which a2wsgi passes in the environ."""
-
-    def with_metadata_names(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        names: dict[str, str] = {}
-        for raw_name, _ in environ["asgi.scope"]["headers"]:
-            name = raw_name.decode("latin-1")
-            if should_preserve_original_header_name(name):
-                names.setdefault(environ_key_for_header(name), name)
-        if names:
-            environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
-        return application(environ, start_response)
-
-    return with_metadata_names
 
 
 @dataclass
@@ -104,7 +58,7 @@ class StackSettings:
     functions: FunctionSettings = field(default_factory=FunctionSettings)
     # Where the state is kept across restarts; None keeps nothing (tests).
     state_dir: Path | None = None
-    # Where the messages Cognito would email go, one JSON file each (embedded_stack.cognito_mail); None: the state
+    # Where the messages Cognito would email go, one JSON file each (embedded_stack.moto.cognito_mail); None: the state
     # directory's `outbox/`, or no files when there is none.
     outbox_dir: Path | None = None
     snapshot_seconds: float = 2.0
@@ -158,14 +112,14 @@ class EmbeddedStack:
         # Both ports first: a busy one is reported before anything else is done.
         aws_socket = self._listen("AWS_PORT", settings.aws_port, settings.aws_port_chosen)
         api_socket = self._listen("API_PORT", settings.api_port, settings.api_port_chosen)
-        moto_patches.install()
+        adapted_moto.install()
         state = persistence.load(settings.state_dir) if settings.state_dir else None
         key = state.signing_key if state else signing_key.new_key()
         signing_key.install(key)
         if state:
             persistence.restore(state)
             self.restored = True
-        dispatcher = moto_patches.SerialisedDispatcher(create_backend_app, on_request=self._request_seen)
+        dispatcher = adapted_moto.SerialisedDispatcher(create_backend_app, on_request=self._request_seen)
         self._sockets.remove(aws_socket)  # the server closes it when it stops
         self._moto_server = MotoServer(dispatcher, aws_socket)
         aws_endpoint = f"http://{settings.host}:{self._moto_server.port}"
@@ -286,15 +240,15 @@ class EmbeddedStack:
 
     @staticmethod
     def _install_cognito_triggers() -> None:
-        from embedded_stack.cognito_confirm import install_confirm_check
-        from embedded_stack.cognito_triggers import install_pre_sign_up_trigger
+        from embedded_stack.moto.cognito_confirm import install_confirm_check
+        from embedded_stack.moto.cognito_triggers import install_pre_sign_up_trigger
 
         install_pre_sign_up_trigger()
         install_confirm_check()
 
     @staticmethod
     def _install_cognito_accounts(outbox_dir: Path | None) -> Any:
-        from embedded_stack import cognito_mail, cognito_sessions
+        from embedded_stack.moto import cognito_mail, cognito_sessions
 
         outbox = cognito_mail.Outbox(outbox_dir, console=lambda line: print(line, flush=True))
         cognito_mail.install(outbox)
@@ -302,7 +256,7 @@ class EmbeddedStack:
         return outbox
 
     def _authorizer(self, aws_endpoint: str, pool_id: str, client_id: str) -> ClaimsVerifier:
-        from embedded_stack.authorizer import CognitoAuthorizer
+        from embedded_stack.apigateway.authorizer import CognitoAuthorizer
 
         return CognitoAuthorizer(
             jwks_url=f"{aws_endpoint}/{pool_id}/.well-known/jwks.json",

@@ -17,7 +17,7 @@ CURL = "curl -sw '\\n'"
 PRELUDE = """field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 code() { python3 -c 'import json, pathlib, sys; print([m["code"] for m in map(json.loads, map(pathlib.Path.read_text,
   sorted(pathlib.Path(sys.argv[1]).glob("*.json")))) if m["to"] == sys.argv[2]][-1])' "$OUTBOX" "$1"; }"""
-# Where the embedded stack writes the emails Cognito would send (embedded_stack.cognito_mail), from the repository.
+# Where the embedded stack writes the emails Cognito would send (embedded_stack.moto.cognito_mail), from the repository.
 OUTBOX = ".local-stack/outbox"
 
 

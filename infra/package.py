@@ -9,7 +9,7 @@ every module it compiles and every file it ships (docs/benchmarks.md, "Cold star
   function's handler. Every file in a directory holding a traced module ships (its sibling modules, which a
   library may import later, its data files and native extensions), with the metadata of each distribution it
   ships; under lambdas/, every traced package ships whole. The runtime's boto3 is never shipped.
-- Every shipped module carries its bytecode (`__pycache__/<name>.cpython-311.pyc`, unchecked-hash: Lambda's
+- Every shipped module carries its bytecode (`__pycache__/<name>.cpython-313.pyc`, unchecked-hash: Lambda's
   /var/task is read-only, so nothing compiled at a cold start is kept), compiled by this interpreter, which must
   be the runtime's version (LAMBDA_RUNTIME): the build refuses any other.
 
@@ -39,8 +39,8 @@ from lambdas import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
-PYTHON_VERSION = "3.11"
-# The one Lambda runtime the zips are built for: their native wheels (cp311) and bytecode load on no other.
+PYTHON_VERSION = "3.13"
+# The one Lambda runtime the zips are built for: their native wheels (cp313) and bytecode load on no other.
 LAMBDA_RUNTIME = f"python{PYTHON_VERSION}"
 BYTECODE_TAG = f"cpython-{PYTHON_VERSION.replace('.', '')}"
 MAX_ZIP_BYTES = 5 * 1024 * 1024
@@ -208,7 +208,7 @@ def zip_entries(source_root: Path, deps_dir: Path, traced: set[str]) -> dict[str
 
 
 def bytecode_name(name: str) -> str:
-    """Where the import system looks for a module's compiled form: `a/b.py` → `a/__pycache__/b.cpython-311.pyc`."""
+    """Where the import system looks for a module's compiled form: `a/b.py` → `a/__pycache__/b.cpython-313.pyc`."""
     path = PurePosixPath(name)
     return str(path.parent / "__pycache__" / f"{path.stem}.{BYTECODE_TAG}.pyc")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from infra.package import runtime_problem
+from infra.package import LAMBDA_RUNTIME, runtime_problem
 
 if TYPE_CHECKING:
     import pulumi
@@ -57,7 +57,7 @@ class StackSettings:
     deletion_protection: bool = True
     log_retention_days: int = 30
     log_level: str = "INFO"
-    lambda_runtime: str = "python3.11"
+    lambda_runtime: str = LAMBDA_RUNTIME
     lambda_architecture: str = "arm64"
     lambda_memory_mb: int = 256
     lambda_timeout_seconds: int = 10

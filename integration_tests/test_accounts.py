@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from embedded_stack.cognito_sessions import totp
+from embedded_stack.moto.cognito_sessions import totp
 from integration_tests.auth_fixtures import SignedInUser, sign_up_and_log_in
 from integration_tests.conftest import Api
 

@@ -10,9 +10,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from embedded_stack import cognito_mail, cognito_sessions
-from embedded_stack.cognito_confirm import install_confirm_check
-from embedded_stack.cognito_triggers import install_pre_sign_up_trigger, is_installed, uninstall_pre_sign_up_trigger
+from embedded_stack.moto import cognito_mail, cognito_sessions
+from embedded_stack.moto.cognito_confirm import install_confirm_check
+from embedded_stack.moto.cognito_triggers import (
+    install_pre_sign_up_trigger,
+    is_installed,
+    uninstall_pre_sign_up_trigger,
+)
 from embedded_stack.provision import Provisioned, provision
 from lambdas.shared.aws import client
 from unit_tests.gateway_client import stop_serving
@@ -46,7 +50,7 @@ def aws(boto3_session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 @pytest.fixture
 def outbox(aws: Provisioned) -> cognito_mail.Outbox:
-    """The messages Cognito would have emailed in this test (embedded_stack.cognito_mail)."""
+    """The messages Cognito would have emailed in this test (embedded_stack.moto.cognito_mail)."""
     return cognito_mail.outbox()
 
 

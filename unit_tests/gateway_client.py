@@ -10,7 +10,7 @@ from typing import Any
 import requests
 from werkzeug.datastructures import Headers
 
-from embedded_stack import edge
+from embedded_stack.apigateway import edge
 
 _serving: list[edge.Serving] = []
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from lambdas import catalog
 
 CALLER_CLAIMS = {

@@ -23,7 +23,7 @@ from jwt.algorithms import RSAAlgorithm
 from jwt.exceptions import PyJWKClientConnectionError
 from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
 
-from embedded_stack.authorizer import AuthorizationError, CognitoAuthorizer, java_date, render_claims
+from embedded_stack.apigateway.authorizer import AuthorizationError, CognitoAuthorizer, java_date, render_claims
 from embedded_stack.provision import Provisioned
 from lambdas.shared.aws import client
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from lambdas.catalog import PROTECTED
 from lambdas.shared.api import resolver
 from lambdas.shared.caller import Caller, caller_from_claims, current_caller

@@ -8,7 +8,11 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.cognitoidp.models import CognitoIdpBackend
 
-from embedded_stack.cognito_triggers import install_pre_sign_up_trigger, is_installed, uninstall_pre_sign_up_trigger
+from embedded_stack.moto.cognito_triggers import (
+    install_pre_sign_up_trigger,
+    is_installed,
+    uninstall_pre_sign_up_trigger,
+)
 from embedded_stack.provision import Provisioned
 from lambdas.presignup import handler as presignup
 from lambdas.shared.aws import client

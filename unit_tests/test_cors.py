@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from lambdas.catalog import cors
 from lambdas.platform.handler import lambda_handler
 

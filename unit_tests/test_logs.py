@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from aws_lambda_powertools import Logger
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from embedded_stack.provision import Provisioned
 from lambdas import catalog
 from unit_tests.helpers import CALLER_CLAIMS, call

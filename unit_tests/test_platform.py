@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from lambdas.platform.handler import lambda_handler
 
 BROWSER = {

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from embedded_stack.provision import Provisioned
 from lambdas.shared import json_body
 from lambdas.shared.api import MAX_ERRORS, error_body, validation_errors

@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 from chalice import Chalice
 
-from embedded_stack.authorizer import render_claims
+from embedded_stack.apigateway.authorizer import render_claims
 from lambdas import catalog
 
 # Which function answers a route is the catalog's to say, as for the stack.

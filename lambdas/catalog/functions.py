@@ -87,7 +87,9 @@ USERS = Function(
     ),
     # Objects only, under the two prefixes: no ListBucket. Presigned GETs are signed with this role, so GetObject
     # is what lets a URL's holder read an avatar. CopyObject is authorised as GetObject on the source and
-    # PutObject on the target.
+    # PutObject on the target. HeadObject (is a promoted image under avatars/ before pendingKey is cleared?) is
+    # authorised as GetObject: nothing to add. Without ListBucket a missing key answers 403, not 404; the store
+    # reads both as missing (lambdas/users/store.py).
     buckets=(
         BucketAccess(
             AVATARS_BUCKET,

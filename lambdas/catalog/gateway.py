@@ -1,5 +1,5 @@
 """What API Gateway itself answers, before or instead of a function: the one table the deployed API (infra/api.py)
-and the embedded gateway (embedded_stack/gateway.py) both read."""
+and the embedded gateway (embedded_stack/apigateway/gateway.py) both read."""
 
 from __future__ import annotations
 

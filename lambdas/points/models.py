@@ -6,7 +6,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from lambdas.points.rules import MAX_PAYER, MAX_POINTS
 from lambdas.shared.models import RequestModel, ResponseModel, one_line
-from lambdas.sla_errors.models import Timestamp
+from lambdas.shared.timestamps import Timestamp
 
 
 def _json_integer(value: object) -> object:

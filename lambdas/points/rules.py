@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from lambdas.sla_errors.rules import sort_key
+from lambdas.shared.sort_keys import sort_key
 
 MAX_POINTS = 1_000_000_000
 MAX_PAYER = 100

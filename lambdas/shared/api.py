@@ -87,11 +87,14 @@ def resolver() -> APIGatewayRestResolver:
         },
     )
 
-    def error(status: HTTPStatus, message: str, errors: Sequence[FieldError] = ()) -> Response:
+    def error(
+        status: HTTPStatus, message: str, errors: Sequence[FieldError] = (), headers: Mapping[str, str] | None = None
+    ) -> Response:
         return Response(
             status_code=status,
             content_type=content_types.APPLICATION_JSON,
             body=error_body(message, app.current_event.request_context.request_id or "", errors),
+            headers=dict(headers or {}),
         )
 
     @app.exception_handler(RequestValidationError)
@@ -100,7 +103,7 @@ def resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(DomainError)
     def domain_error(exc: DomainError) -> Response:
-        return error(exc.status, exc.message, exc.errors)
+        return error(exc.status, exc.message, exc.errors, exc.headers)
 
     @app.not_found
     def not_found(_: NotFoundError) -> Response:

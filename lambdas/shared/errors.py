@@ -29,6 +29,11 @@ class DomainError(Exception):
         self.message = message
         self.errors = errors
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries besides its body."""
+        return {}
+
 
 class InvalidInput(DomainError):
     status = HTTPStatus.BAD_REQUEST
@@ -69,7 +74,17 @@ class Unprocessable(DomainError):
 
 
 class TooManyRequests(DomainError):
+    """429; with `retry_after`, the seconds the caller should wait (the Retry-After header)."""
+
     status = HTTPStatus.TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
 
 class PayloadTooLarge(DomainError):

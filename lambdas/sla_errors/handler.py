@@ -13,6 +13,7 @@ from lambdas.catalog import PROTECTED
 from lambdas.shared.api import lambda_handler_for, resolver, responses
 from lambdas.shared.caller import current_caller
 from lambdas.shared.errors import InvalidInput, NotFound
+from lambdas.shared.timestamps import TIMESTAMP_PATTERN, parse_timestamp
 from lambdas.sla_errors import rules, store
 from lambdas.sla_errors.models import MAX_FILE_NAME, NewSlaError, SlaError, SlaErrorPage
 
@@ -23,7 +24,7 @@ lambda_handler = lambda_handler_for(app, logger)
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 _TIME_HELP = "RFC 3339 date-time, e.g. 2024-05-01T06:00:00Z; inclusive"
-_TIME_SCHEMA = {"format": "date-time", "pattern": rules.TIMESTAMP_PATTERN}
+_TIME_SCHEMA = {"format": "date-time", "pattern": TIMESTAMP_PATTERN}
 
 
 # 200, not 201: the API contract fixes it.
@@ -66,10 +67,8 @@ def list_sla_errors(
 ) -> SlaErrorPage:
     current_caller(app)  # the caller is not needed, but a call no authorizer vouched for must still be a 401
     window = rules.Window(file_name=file_name, start=_time("from", from_), end=_time("to", to))
-    after = rules.decode_cursor(cursor, window) if cursor is not None else None
-    page = store.list_page(window, limit, after)
-    next_cursor = rules.encode_cursor(page.last_sort_key, window) if page.last_sort_key else None
-    return SlaErrorPage(items=page.items, next_cursor=next_cursor)
+    page = store.list_page(window, limit, window.listing.after(cursor))
+    return SlaErrorPage(items=page.items, next_cursor=window.listing.next_cursor(page))
 
 
 @app.get(
@@ -91,6 +90,6 @@ def _time(name: str, value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return rules.parse_timestamp(value)
+        return parse_timestamp(value)
     except ValueError as error:
         raise InvalidInput(f"query.{name}", str(error)) from None

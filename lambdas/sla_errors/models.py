@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, Field
 
 from lambdas.shared.models import (
     MULTI_LINE_PATTERN,
@@ -14,7 +13,7 @@ from lambdas.shared.models import (
     no_control_characters_but_newlines,
     one_line,
 )
-from lambdas.sla_errors.rules import TIMESTAMP_PATTERN, parse_timestamp
+from lambdas.shared.timestamps import Timestamp
 
 Severity = Literal["low", "medium", "high", "critical"]
 
@@ -27,9 +26,6 @@ def _none_if_empty(value: str | None) -> str | None:
     return value or None
 
 
-Timestamp = Annotated[
-    datetime, BeforeValidator(parse_timestamp), Field(json_schema_extra={"pattern": TIMESTAMP_PATTERN})
-]
 FileName = one_line(MAX_FILE_NAME)
 
 

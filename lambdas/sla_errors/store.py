@@ -6,7 +6,7 @@ keeps who reported it, for audit. Were records ever to be private, the `bucket` 
 sub (and byFileName's key `<sub>#<fileName>`), so that every list stays one Query.
 
 Items: key `id`; `bucket` (one constant value) and `fileName` are the partition keys of the byExpectedAt and
-byFileName indexes, `expectedAtId` (rules.sort_key) their sort key. Lists read an index, newest expectedAt first,
+byFileName indexes, `expectedAtId` (shared.sort_keys) their sort key. Lists read an index, newest expectedAt first,
 never Scan. Index reads are eventually consistent: a record may reach a list a moment after its POST answers;
 GET by id reads the table, consistently.
 """
@@ -14,7 +14,6 @@ GET by id reads the table, consistently.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -22,6 +21,9 @@ from uuid import uuid4
 from lambdas.catalog import SLA_ERRORS_TABLE
 from lambdas.shared import attribute_values
 from lambdas.shared.aws import client, table_name
+from lambdas.shared.pagination import Page, query_page
+from lambdas.shared.sort_keys import sort_key
+from lambdas.shared.timestamps import format_timestamp
 from lambdas.sla_errors import rules
 from lambdas.sla_errors.models import NewSlaError, SlaError
 
@@ -30,12 +32,6 @@ BY_EXPECTED_AT = "byExpectedAt"
 BY_FILE_NAME = "byFileName"
 MAX_ID_ATTEMPTS = 3
 _RECORD_FIELDS = frozenset(SlaError.model_fields[name].alias or name for name in SlaError.model_fields)
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[SlaError]
-    last_sort_key: str | None  # set when there may be more
 
 
 def record(
@@ -47,19 +43,19 @@ def record(
         sla_error = SlaError(
             id=new_id(),
             file_name=new.file_name,
-            expected_at=rules.format_timestamp(new.expected_at),
-            received_at=rules.format_timestamp(new.received_at) if new.received_at else None,
+            expected_at=format_timestamp(new.expected_at),
+            received_at=format_timestamp(new.received_at) if new.received_at else None,
             severity=new.severity,
             message=new.message,
             source=new.source,
             delay_minutes=delay,
             reported_by=reporter,
-            reported_at=rules.format_timestamp(now),
+            reported_at=format_timestamp(now),
         )
         item = {
             **{name: value for name, value in sla_error.to_json().items() if value is not None},
             "bucket": ALL,
-            "expectedAtId": rules.sort_key(new.expected_at, sla_error.id),
+            "expectedAtId": sort_key(new.expected_at, sla_error.id),
         }
         try:
             dynamodb.put_item(
@@ -103,7 +99,7 @@ def get(record_id: str) -> SlaError | None:
     return _record(response["Item"]) if "Item" in response else None
 
 
-def list_page(window: rules.Window, limit: int, after: str | None = None) -> Page:
+def list_page(window: rules.Window, limit: int, after: str | None = None) -> Page[SlaError]:
     """Up to `limit` records due in `window`, newest first, continuing after sort key `after`."""
     if window.file_name is not None:
         index, partition_key, partition = BY_FILE_NAME, "fileName", window.file_name
@@ -126,8 +122,6 @@ def list_page(window: rules.Window, limit: int, after: str | None = None) -> Pag
         "ExpressionAttributeNames": {"#partition": partition_key},
         "ExpressionAttributeValues": values,
         "ScanIndexForward": False,
-        # One more than a page: a full page followed by nothing then ends the list, instead of a last empty page.
-        "Limit": limit + 1,
     }
     if after is not None:
         record_id = after.split("#", 1)[1]
@@ -136,14 +130,8 @@ def list_page(window: rules.Window, limit: int, after: str | None = None) -> Pag
             partition_key: {"S": partition},
             "expectedAtId": {"S": after},
         }
-    response = client("dynamodb").query(**request)
-    items = response.get("Items", [])
-    # Fewer items than asked for, with a LastEvaluatedKey, means DynamoDB stopped at its 1 MB limit: more may follow.
-    page, more = items[:limit], len(items) > limit or "LastEvaluatedKey" in response
-    if not page:
-        return Page([], None)
-    last_sort_key = page[-1]["expectedAtId"]["S"] if more else None
-    return Page([_record(item) for item in page], last_sort_key)
+    page = query_page(request, limit, lambda item: item["expectedAtId"]["S"])
+    return Page([_record(item) for item in page.items], page.last_sort_key)
 
 
 def _record(item: dict[str, Any]) -> SlaError:

@@ -14,7 +14,7 @@ from lambdas.catalog import PROTECTED, USER_POOL
 from lambdas.shared.api import lambda_handler_for, resolver, responses
 from lambdas.shared.caller import Caller, current_caller
 from lambdas.shared.errors import FieldError, Forbidden, NotFound
-from lambdas.shared.pagination import MAX_CURSOR_LENGTH
+from lambdas.shared.pagination import MAX_CURSOR_LENGTH, Listing
 from lambdas.tenants import store
 from lambdas.tenants.models import FREE, NewTenant, Tenant, TenantPage
 
@@ -63,8 +63,10 @@ def list_tenants(
     ] = None,
 ) -> TenantPage:
     caller = current_caller(app)
-    page = store.list_page(None if is_admin(caller) else caller.sub, limit, cursor)
-    return TenantPage(items=page.items, next_cursor=page.next_cursor)
+    owner = None if is_admin(caller) else caller.sub
+    listing = Listing.of("tenants", owner)  # an owner's cursor is no other owner's, nor an admin's
+    page = store.list_page(owner, limit, listing.after(cursor))
+    return TenantPage(items=page.items, next_cursor=listing.next_cursor(page))
 
 
 @app.get(

@@ -10,24 +10,25 @@ in flight at the same moment, which botocore does not retry): the next attempt s
 Who sees what: a tenant item carries its `owner` (the creator's Cognito sub). Lists never Scan: a caller's own
 tenants are a Query on the `byOwner` index, every tenant (for admins) a Query on `byCreatedAt`, whose partition
 is one constant `bucket` (tenants are created rarely, far below a partition's write limit). Both sort on
-`createdAtId` (`<createdAt>#<id>`, fixed width), newest first. Only tenant items carry `owner`, `bucket` and
+`createdAtId` (lambdas.shared.sort_keys), newest first. Only tenant items carry `owner`, `bucket` and
 `createdAtId`, so website reservations never appear in a list. Index reads are eventually consistent: a tenant
 may reach a list a moment after its POST answers; GET by id reads the table, consistently.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
 from lambdas.catalog import TENANTS_TABLE
-from lambdas.shared import attribute_values, pagination
+from lambdas.shared import attribute_values
 from lambdas.shared.aws import client, table_name
-from lambdas.shared.errors import Conflict, InvalidInput
+from lambdas.shared.errors import Conflict
+from lambdas.shared.pagination import Page, query_page
+from lambdas.shared.sort_keys import sort_key
+from lambdas.shared.timestamps import format_timestamp
 from lambdas.tenants.models import NewTenant, Tenant
 
 MAX_ATTEMPTS = 3
@@ -36,16 +37,7 @@ BY_OWNER = "byOwner"
 BY_CREATED_AT = "byCreatedAt"
 WEBSITE_TAKEN = "A tenant with this website already exists: each website belongs to one tenant."
 _KEY_FREE = "attribute_not_exists(pk)"
-_SORT_KEY = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-)
 _TENANT_FIELDS = frozenset(Tenant.model_fields[name].alias or name for name in Tenant.model_fields)
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Tenant]
-    next_cursor: str | None
 
 
 class _TryAgain(Exception):
@@ -70,12 +62,11 @@ def get_tenant(tenant_id: str) -> Tenant | None:
     return _tenant(response["Item"]) if "Item" in response else None
 
 
-def list_page(owner: str | None, limit: int, cursor: str | None = None) -> Page:
-    """Up to `limit` tenants of `owner` (of everyone when None), newest first, after `cursor`."""
+def list_page(owner: str | None, limit: int, after: str | None = None) -> Page[Tenant]:
+    """Up to `limit` tenants of `owner` (of everyone when None), newest first, continuing after sort key `after`."""
     index, partition_key, partition = (
         (BY_OWNER, "owner", owner) if owner is not None else (BY_CREATED_AT, "bucket", ALL)
     )
-    scope = pagination.scope_of(index, partition)
     request: dict[str, Any] = {
         "TableName": table_name(TENANTS_TABLE),
         "IndexName": index,
@@ -83,24 +74,15 @@ def list_page(owner: str | None, limit: int, cursor: str | None = None) -> Page:
         "ExpressionAttributeNames": {"#partition": partition_key},
         "ExpressionAttributeValues": {":partition": {"S": partition}},
         "ScanIndexForward": False,
-        # One more than a page: a full page followed by nothing then ends the list, instead of a last empty page.
-        "Limit": limit + 1,
     }
-    if cursor is not None:
-        after = pagination.decode(cursor, scope)
-        if not _SORT_KEY.match(after):
-            raise InvalidInput("query.cursor", "is not a cursor returned by this list: start again without it")
+    if after is not None:
         request["ExclusiveStartKey"] = {
             "pk": {"S": f"TENANT#{after.split('#', 1)[1]}"},
             partition_key: {"S": partition},
             "createdAtId": {"S": after},
         }
-    response = client("dynamodb").query(**request)
-    items = response.get("Items", [])
-    # Fewer items than asked for, with a LastEvaluatedKey, means DynamoDB stopped at its 1 MB limit: more may follow.
-    page, more = items[:limit], len(items) > limit or "LastEvaluatedKey" in response
-    next_cursor = pagination.encode(page[-1]["createdAtId"]["S"], scope) if page and more else None
-    return Page([_tenant(item) for item in page], next_cursor)
+    page = query_page(request, limit, lambda item: item["createdAtId"]["S"])
+    return Page([_tenant(item) for item in page.items], page.last_sort_key)
 
 
 def delete_everything_owned_by(owner: str) -> None:
@@ -137,16 +119,16 @@ def delete_everything_owned_by(owner: str) -> None:
 
 
 def _insert(tenant: Tenant) -> None:
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.now(UTC)
     tenant_item = {
         "pk": f"TENANT#{tenant.id}",
         **tenant.to_json(),
         "bucket": ALL,
-        "createdAtId": f"{now}#{tenant.id}",
-        "createdAt": now,
-        "updatedAt": now,
+        "createdAtId": sort_key(now, tenant.id),
+        "createdAt": format_timestamp(now),
+        "updatedAt": format_timestamp(now),
     }
-    website_item = {"pk": f"WEBSITE#{tenant.website}", "tenantId": tenant.id, "createdAt": now}
+    website_item = {"pk": f"WEBSITE#{tenant.website}", "tenantId": tenant.id, "createdAt": format_timestamp(now)}
     dynamodb = client("dynamodb")
     table = table_name(TENANTS_TABLE)
     try:

@@ -17,7 +17,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import ValidationError
 
 from lambdas.catalog import PROTECTED, USER_POOL
-from lambdas.shared import pagination
 from lambdas.shared.api import ERROR_SCHEMA_REF, lambda_handler_for, resolver
 from lambdas.shared.caller import current_caller
 from lambdas.shared.errors import INVALID_REQUEST, DomainError, FieldError, Forbidden, NotFound, UnsupportedMediaType
@@ -66,16 +65,16 @@ def list_users(
     cursor: Annotated[str | None, Query(description="From the previous page's Link rel=next")] = None,
 ) -> Response[list[User]]:
     current_caller(app)  # a call no authorizer vouched for must still be a 401
-    after = pagination.decode(cursor, rules.LIST_DIGEST, rules.is_sort_key) if cursor is not None else None
-    page = store.list_page(limit, after)
+    page = store.list_page(limit, rules.LISTING.after(cursor))
     headers = {}
-    if page.last_sort_key is not None:
-        query = urlencode({"limit": limit, "cursor": pagination.encode(page.last_sort_key, rules.LIST_DIGEST)})
+    next_cursor = rules.LISTING.next_cursor(page)
+    if next_cursor is not None:
+        query = urlencode({"limit": limit, "cursor": next_cursor})
         headers["Link"] = f'<{_base_path()}/users?{query}>; rel="next"'
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=[user.model_dump(mode="json") for user in page.users],
+        body=[user.model_dump(mode="json") for user in page.items],
         headers=headers,
     )
 

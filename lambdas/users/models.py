@@ -26,4 +26,7 @@ class User(BaseModel):
     id: str
     name: str
     email: str
-    avatar_url: str = Field(description="A presigned GET of the avatar image: no credentials needed, for an hour")
+    avatar_url: str | None = Field(
+        description="A presigned GET of the avatar image: no credentials needed, for up to an hour. Null when the "
+        "image was lost: uploaded, but expired before it could be kept (docs/api.md)"
+    )

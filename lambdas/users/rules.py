@@ -10,27 +10,21 @@ first structure is checked too:
   image descriptor (``,``), and the trailer (``;``) as the last byte;
 - WebP: a RIFF container whose size matches the file, of form ``WEBP``, whose first chunk is VP8, VP8L or VP8X.
 
-Ordering of the list: newest first, on ``<createdAt UTC, fixed width>#<id>``, so that string order is time order
-and two users created in the same microsecond still have distinct, stable positions.
+Ordering of the list: newest first, on ``<createdAt>#<id>`` (lambdas.shared.sort_keys).
 """
 
 from __future__ import annotations
 
-import re
 import struct
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from lambdas.shared.pagination import scope_of
+from lambdas.shared.pagination import Listing
 
 MAX_AVATAR_BYTES = 4 * 1024 * 1024
 MAX_NAME_LENGTH = 200
 
-_SORT_KEY = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-)
 # One list (the whole directory, newest first): a cursor is bound to it, and to nothing else.
-LIST_DIGEST = scope_of("users", "byCreatedAt")
+LISTING = Listing.of("users", "byCreatedAt")
 
 
 @dataclass(frozen=True)
@@ -83,26 +77,3 @@ def _is_webp(data: bytes) -> bool:
 
 def avatar_key(prefix: str, user_id: str, image: ImageType) -> str:
     return f"{prefix}{user_id}.{image.extension}"
-
-
-def sort_key(created_at: datetime, user_id: str) -> str:
-    moment = created_at.astimezone(UTC)
-    return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}Z#{user_id}"
-    )
-
-
-def is_sort_key(value: str) -> bool:
-    """Whether `value` is a list position this directory writes (for cursors, which clients hand back)."""
-    if not _SORT_KEY.match(value):
-        return False
-    try:
-        datetime.fromisoformat(value.split("#", 1)[0].replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-def format_timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -2,8 +2,9 @@
 
 Items: ``USER#<id>`` holds a user: `id`, `name`, `email` (lower-case), `avatar_url` (the object's plain S3 URL,
 as the table's existing consumers expect; the API answers a presigned URL instead), `avatarKey`
-(``avatars/<id>.<ext>``), `contentType`, `createdAt`, `createdBy` (the creator's Cognito sub), and the keys of
-the byCreatedAt index (`directory`, one constant; `createdAtId`, rules.sort_key). ``EMAIL#<email>`` reserves an
+(``avatars/<id>.<ext>``; both absent once the image is lost, see below), `contentType`, `createdAt`, `createdBy`
+(the creator's Cognito sub), and the keys of the byCreatedAt index (`directory`, one constant; `createdAtId`,
+shared.sort_keys). ``EMAIL#<email>`` reserves an
 address for one user (`userId`). A create writes both in one TransactWriteItems, each put conditional on its key
 being free, so addresses are unique in any case without a read first; a delete removes both in one transaction.
 Lists Query the index, newest first, never Scan; index reads are eventually consistent, so a user may reach the
@@ -13,15 +14,25 @@ The object and the item, both or neither. A create:
 
 1. puts the image under ``pending/<id>.<ext>``. If that fails, nothing is written;
 2. writes the item (and the email reservation): the commit. The item names the final key and keeps the pending
-   one in `pendingKey`. If the write fails (409, or any error) the pending object is deleted;
+   one in `pendingKey`. If the write fails (409, or any error) the pending object is deleted. A write that landed
+   but whose answer was lost is retried by botocore, and the retry finds the item under the new id already there:
+   that is the commit, not a conflict;
 3. copies the object to ``avatars/<id>.<ext>``, removes `pendingKey` from the item (conditionally), deletes the
-   pending object.
+   pending object. Whatever fails here (an S3 error, a timeout), the create has happened: it answers 201, serving
+   the image from the pending key, and a later read finishes the step.
 
 The window left, the function dying between two of these calls, is closed by design: an object under `pending/`
 without a committed item (death between 1 and 2, or a failed clean-up) is deleted by the bucket's lifecycle rule
 after a day (catalog.AVATARS_BUCKET). Death between 2 and 3 leaves a committed item whose `pendingKey` still names
 an object that exists: the API then serves the avatar from there, and every read of the user (GET, list) finishes
 step 3 (each step is idempotent), as does a delete. No object under `avatars/` is ever written without its item.
+
+`pendingKey` is removed only once the final object is known to exist (a HeadObject of it answers): a copy whose
+source is missing means either that an earlier read promoted it (the final object exists) or that nothing read the
+user for a day and the lifecycle rule expired the pending object first (it does not). Without s3:ListBucket (not
+granted), S3 answers both a missing source and a HeadObject of a missing key with 403, not 404. When both objects
+are gone the image is lost: the item drops `avatarKey` and `avatar_url`, and the API answers `"avatar_url": null`
+(docs/api.md), rather than a URL of an object that never existed.
 
 A delete removes the objects first, then the items: dying in between leaves an item without its image, which the
 caller's retry of the DELETE (idempotent on S3) finishes; the other order would leave the image of a deleted
@@ -43,6 +54,9 @@ from lambdas.catalog import AVATARS_BUCKET, AVATARS_PENDING_PREFIX, AVATARS_PREF
 from lambdas.shared import attribute_values
 from lambdas.shared.aws import bucket_name, client, table_name
 from lambdas.shared.errors import Conflict
+from lambdas.shared.pagination import Page, query_page
+from lambdas.shared.sort_keys import sort_key
+from lambdas.shared.timestamps import format_timestamp
 from lambdas.users import rules
 from lambdas.users.models import NewUser, User
 
@@ -51,7 +65,8 @@ BY_CREATED_AT = "byCreatedAt"
 AVATAR_URL_SECONDS = 3600
 MAX_ATTEMPTS = 3
 _KEY_FREE = "attribute_not_exists(pk)"
-# Without s3:ListBucket (not granted), S3 answers a missing key with AccessDenied rather than NoSuchKey.
+# Without s3:ListBucket (not granted), S3 answers a missing key with 403 (AccessDenied; a HEAD has no body, so
+# "403") rather than 404 (NoSuchKey; "404").
 _MISSING_OBJECT = frozenset({"NoSuchKey", "404", "AccessDenied", "403"})
 
 
@@ -60,15 +75,9 @@ class StoredUser:
     id: str
     name: str
     email: str
-    avatar_key: str
+    avatar_key: str | None  # None: the image was lost before it was promoted (see above)
     created_by: str
     pending_key: str | None
-
-
-@dataclass(frozen=True)
-class Page:
-    users: list[User]
-    last_sort_key: str | None  # set when there may be more
 
 
 class _TryAgain(Exception):
@@ -96,10 +105,10 @@ def create(
         "avatar_url": plain_url(bucket, final_key),
         "avatarKey": final_key,
         "contentType": image.content_type,
-        "createdAt": rules.format_timestamp(now),
+        "createdAt": format_timestamp(now),
         "createdBy": creator,
         "directory": DIRECTORY,
-        "createdAtId": rules.sort_key(now, user_id),
+        "createdAtId": sort_key(now, user_id),
         "pendingKey": pending_key,
     }
     try:
@@ -109,7 +118,7 @@ def create(
         with contextlib.suppress(ClientError, BotoCoreError):
             _delete_objects(pending_key)
         raise
-    # Committed: the user exists whatever happens next, and a failed promotion is finished by a later read.
+    # Committed: the user exists whatever happens next (a 201), and a failed promotion is finished by a later read.
     return _user(_finished(_stored(item)))
 
 
@@ -125,7 +134,7 @@ def get_stored(user_id: str) -> StoredUser | None:
     return _stored(_values(response["Item"])) if "Item" in response else None
 
 
-def list_page(limit: int, after: str | None = None) -> Page:
+def list_page(limit: int, after: str | None = None) -> Page[User]:
     """Up to `limit` users, newest first, continuing after sort key `after`."""
     request: dict[str, Any] = {
         "TableName": table_name(USERS_TABLE),
@@ -133,8 +142,6 @@ def list_page(limit: int, after: str | None = None) -> Page:
         "KeyConditionExpression": "directory = :directory",
         "ExpressionAttributeValues": {":directory": {"S": DIRECTORY}},
         "ScanIndexForward": False,
-        # One more than a page: a full page followed by nothing then ends the list, instead of a last empty page.
-        "Limit": limit + 1,
     }
     if after is not None:
         request["ExclusiveStartKey"] = {
@@ -142,17 +149,13 @@ def list_page(limit: int, after: str | None = None) -> Page:
             "directory": {"S": DIRECTORY},
             "createdAtId": {"S": after},
         }
-    response = client("dynamodb").query(**request)
-    items = response.get("Items", [])
-    # Fewer items than asked for, with a LastEvaluatedKey, means DynamoDB stopped at its 1 MB limit: more may follow.
-    page, more = items[:limit], len(items) > limit or "LastEvaluatedKey" in response
-    last_sort_key = page[-1]["createdAtId"]["S"] if more and page else None
-    return Page([_user(_finished(_stored(_values(item)))) for item in page], last_sort_key)
+    page = query_page(request, limit, lambda item: item["createdAtId"]["S"])
+    return Page([_user(_finished(_stored(_values(item)))) for item in page.items], page.last_sort_key)
 
 
 def delete(stored: StoredUser) -> None:
     """Removes the user's image, then the user and its email reservation. Idempotent."""
-    _delete_objects(stored.avatar_key, *([stored.pending_key] if stored.pending_key else []))
+    _delete_objects(*(key for key in (stored.avatar_key, stored.pending_key) if key))
     dynamodb = client("dynamodb")
     table = table_name(USERS_TABLE)
     try:
@@ -237,6 +240,10 @@ def _insert(item: dict[str, Any], email: str) -> None:
             user_reason, email_reason = (
                 reason.get("Code") for reason in error.response.get("CancellationReasons", [{}, {}])
             )
+            if user_reason == "ConditionalCheckFailed":
+                # An item under this new id exists: it is this call's own write, whose answer was lost (a timeout)
+                # and whose retry by botocore found it. The two puts land together: the create happened.
+                return
             if email_reason == "ConditionalCheckFailed":
                 raise Conflict("body.email", "is already the address of another user") from error
             if "TransactionConflict" in (user_reason, email_reason):
@@ -248,25 +255,29 @@ def _insert(item: dict[str, Any], email: str) -> None:
 
 def _finished(stored: StoredUser) -> StoredUser:
     """The user with its image under `avatars/`: finishes a create that died after its commit (see above)."""
-    if stored.pending_key is None:
+    if stored.pending_key is None or stored.avatar_key is None:
         return stored
     try:
-        _promote(stored)
-    except ClientError:
+        return _promote(stored)
+    except (ClientError, BotoCoreError):
         return stored  # served from the pending key meanwhile; the next read tries again
-    return replace(stored, pending_key=None)
 
 
-def _promote(stored: StoredUser) -> None:
-    assert stored.pending_key is not None
+def _promote(stored: StoredUser) -> StoredUser:
+    assert stored.pending_key is not None and stored.avatar_key is not None
     bucket = bucket_name(AVATARS_BUCKET)
     s3 = client("s3")
+    promoted = replace(stored, pending_key=None)
     try:
         # The content type and other metadata are copied with the object.
         s3.copy_object(Bucket=bucket, Key=stored.avatar_key, CopySource={"Bucket": bucket, "Key": stored.pending_key})
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in _MISSING_OBJECT:
+        if _code(error) not in _MISSING_OBJECT:
             raise
+        if not _exists(stored.avatar_key):
+            # Neither object: the pending one expired before any read promoted it. The image is lost.
+            _forget_avatar(stored)
+            return replace(promoted, avatar_key=None)
         # Already promoted and cleaned up by an earlier read that died before updating the item.
     dynamodb = client("dynamodb")
     # A failed condition: another read promoted it, or the user was deleted meanwhile.
@@ -279,6 +290,35 @@ def _promote(stored: StoredUser) -> None:
             ExpressionAttributeValues={":pending": {"S": stored.pending_key}},
         )
     _delete_objects(stored.pending_key)
+    return promoted
+
+
+def _exists(key: str) -> bool:
+    """Whether the object exists: HeadObject, authorised by the s3:GetObject the function has on the key."""
+    try:
+        client("s3").head_object(Bucket=bucket_name(AVATARS_BUCKET), Key=key)
+    except ClientError as error:
+        if _code(error) not in _MISSING_OBJECT:
+            raise
+        return False
+    return True
+
+
+def _forget_avatar(stored: StoredUser) -> None:
+    """The user without an image, once: only while the item still names the lost pending object."""
+    dynamodb = client("dynamodb")
+    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.update_item(
+            TableName=table_name(USERS_TABLE),
+            Key=_key(f"USER#{stored.id}"),
+            UpdateExpression="REMOVE pendingKey, avatarKey, avatar_url",
+            ConditionExpression="pendingKey = :pending",
+            ExpressionAttributeValues={":pending": {"S": stored.pending_key}},
+        )
+
+
+def _code(error: ClientError) -> str | None:
+    return error.response.get("Error", {}).get("Code")
 
 
 def _delete_objects(*keys: str) -> None:
@@ -293,7 +333,7 @@ def _stored(values: dict[str, Any]) -> StoredUser:
         id=values["id"],
         name=values["name"],
         email=values["email"],
-        avatar_key=values["avatarKey"],
+        avatar_key=values.get("avatarKey"),
         created_by=values["createdBy"],
         pending_key=values.get("pendingKey"),
     )
@@ -304,8 +344,13 @@ def _user(stored: StoredUser) -> User:
         id=stored.id,
         name=stored.name,
         email=stored.email,
-        avatar_url=presigned_url(stored.pending_key or stored.avatar_key),
+        avatar_url=_avatar_url(stored),
     )
+
+
+def _avatar_url(stored: StoredUser) -> str | None:
+    key = stored.pending_key or stored.avatar_key
+    return presigned_url(key) if key is not None else None
 
 
 def _key(pk: str) -> dict[str, Any]:

@@ -51,6 +51,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         "calls": CALLS,
         "met": met,
         "function": os.environ["AWS_LAMBDA_FUNCTION_NAME"],
+        "python": "{}.{}".format(*sys.version_info[:2]),
+        "executionEnv": os.environ.get("AWS_EXECUTION_ENV"),
         "memory": context.memory_limit_in_mb,
         "requestId": context.aws_request_id,
     }

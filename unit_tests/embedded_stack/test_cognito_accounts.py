@@ -1,5 +1,5 @@
 """The embedded stack's Cognito adaptations for accounts: the outbox of codes, sessions and TOTP, through boto3
-against moto (embedded_stack.cognito_mail, embedded_stack.cognito_sessions)."""
+against moto (embedded_stack.moto.cognito_mail, embedded_stack.moto.cognito_sessions)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from embedded_stack.cognito_mail import Outbox
-from embedded_stack.cognito_sessions import code_is_valid, totp
+from embedded_stack.moto.cognito_mail import Outbox
+from embedded_stack.moto.cognito_sessions import code_is_valid, totp
 from embedded_stack.provision import Provisioned
 from lambdas.shared.aws import client
 

@@ -22,7 +22,9 @@ from uuid import uuid4
 import pytest
 import uvloop
 
-from embedded_stack.containers import (
+from embedded_stack.apigateway.events import proxy_event
+from embedded_stack.apigateway.gateway import Gateway
+from embedded_stack.lambda_service.containers import (
     Containers,
     FunctionFailed,
     FunctionSettings,
@@ -30,9 +32,8 @@ from embedded_stack.containers import (
     IntegrationTimedOut,
     Throttled,
 )
-from embedded_stack.events import proxy_event
-from embedded_stack.gateway import Gateway
-from embedded_stack.runtime import max_memory_used_mb
+from embedded_stack.lambda_service.runtime import max_memory_used_mb
+from infra import package
 from lambdas.catalog import Function, Route
 from unit_tests.embedded_stack.container_handlers import wait_until
 from unit_tests.gateway_client import GatewayClient
@@ -132,6 +133,15 @@ def test_a_warm_container_is_reused_and_only_its_first_invocation_reports_init(
     assert all(reports)
     assert reports[0]["init"] and not reports[1]["init"]  # type: ignore[index]
     assert reports[0]["id"] == first["requestId"]  # type: ignore[index]
+
+
+def test_a_container_runs_the_handler_on_the_lambda_runtimes_python_and_says_which_as_lambda_does(
+    pool_with: Any,
+) -> None:
+    answer = invoke(pool_with())
+
+    assert answer["python"] == package.PYTHON_VERSION == "3.13"
+    assert answer["executionEnv"] == "AWS_Lambda_python3.13"
 
 
 def test_a_container_leaves_ctrl_c_to_the_stack(pool_with: Any) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from embedded_stack import edge
-from embedded_stack.gateway import Gateway
+from embedded_stack.apigateway import edge
+from embedded_stack.apigateway.gateway import Gateway
 from unit_tests.embedded_stack.test_gateway import FakeCode, Verifier, echo
 from unit_tests.gateway_client import GatewayClient
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
 
-from embedded_stack.events import lambda_context, new_request_id, proxy_event
+from embedded_stack.apigateway.events import lambda_context, new_request_id, proxy_event
 
 
 def full_event() -> dict:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from embedded_stack.authorizer import AuthorizationError
-from embedded_stack.gateway import Gateway, HandlerCode, is_binary
+from embedded_stack.apigateway.authorizer import AuthorizationError
+from embedded_stack.apigateway.gateway import Gateway, HandlerCode, is_binary
 from lambdas import catalog
 from lambdas.catalog import Function, Route
 from unit_tests.embedded_stack.container_handlers import wait_until

@@ -1,11 +1,13 @@
-"""The embedded stack's state on disk (embedded_stack.persistence): what a restart gets back."""
+"""The embedded stack's state on disk (embedded_stack.moto.persistence): what a restart gets back."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import pickle
+import sys
 import time
+import types
 from pathlib import Path
 
 import boto3
@@ -13,8 +15,10 @@ import moto
 import pytest
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
+from moto.dynamodb.models.dynamo_type import DynamoType
 
-from embedded_stack import moto_patches, persistence, signing_key
+import embedded_stack.moto as adapted_moto
+from embedded_stack.moto import persistence, range_queries, signing_key
 from embedded_stack.provision import provision
 from lambdas.shared.aws import client
 from lambdas.tenants.models import NewTenant
@@ -25,7 +29,7 @@ PASSWORD = "Correct-Horse-42"
 
 @pytest.fixture(autouse=True)
 def patched() -> None:
-    moto_patches.install()
+    adapted_moto.install()
 
 
 def sign_up(client_id: str, email: str) -> None:
@@ -215,3 +219,32 @@ def test_a_snapshot_written_in_the_background_reads_back(tmp_path: Path) -> None
 
     assert pickle.loads((tmp_path / "state.pickle").read_bytes()) == {"format": 1, "kept": [1, 2]}
     assert [found.name for found in tmp_path.iterdir()] == ["state.pickle"]
+
+
+def test_a_snapshot_written_before_the_moto_adaptations_moved_still_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Until embedded_stack/ was arranged by what it emulates, a sorted partition was pickled as a class of
+    # embedded_stack.moto_patches, and the signing key through embedded_stack.signing_key.
+    key = signing_key.new_key()
+    partition = range_queries._SortedPartition()
+    partition[DynamoType({"S": "b"})] = "item b"
+    partition[DynamoType({"S": "a"})] = "item a"
+    data = io.BytesIO()
+    with monkeypatch.context() as before_the_move:
+        for old_name, moved in (
+            ("embedded_stack.moto_patches", range_queries._SortedPartition),
+            ("embedded_stack.signing_key", signing_key.key_from_json),
+        ):
+            old_module = types.ModuleType(old_name)
+            setattr(old_module, moved.__name__, moved)
+            before_the_move.setitem(sys.modules, old_name, old_module)
+            before_the_move.setattr(moved, "__module__", old_name)
+        persistence.dump(persistence.document(persistence.State(key, {"dynamodb": {"partition": partition}})), data)
+    assert b"embedded_stack.moto_patches" in data.getvalue()
+
+    state = persistence.loads(data.getvalue())
+
+    assert state is not None
+    restored = state.backends["dynamodb"]["partition"]
+    assert type(restored) is range_queries._SortedPartition
+    assert restored.ordered_keys() == [DynamoType({"S": "a"}), DynamoType({"S": "b"})]
+    assert signing_key.key_to_json(state.signing_key) == signing_key.key_to_json(key)

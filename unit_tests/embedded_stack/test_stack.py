@@ -20,8 +20,8 @@ import requests
 from moto.core.base_backend import BackendDict
 from moto.utilities.utils import load_resource
 
-from embedded_stack import persistence, signing_key
 from embedded_stack.__main__ import banner
+from embedded_stack.moto import persistence, signing_key
 from embedded_stack.stack import EmbeddedStack, StackSettings, StartError
 from lambdas.shared.aws import client
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from embedded_stack.cognito_mail import Outbox
-from embedded_stack.cognito_sessions import totp
+from embedded_stack.moto.cognito_mail import Outbox
+from embedded_stack.moto.cognito_sessions import totp
 from embedded_stack.provision import Provisioned
 from lambdas.identity.cognito_errors import RESET_REFUSED, WRONG_RESET_CODE
 from lambdas.shared.aws import client

@@ -11,7 +11,7 @@ import jwt
 import pytest
 from botocore.stub import Stubber
 
-from embedded_stack.cognito_mail import Outbox
+from embedded_stack.moto.cognito_mail import Outbox
 from embedded_stack.provision import Provisioned
 from lambdas.identity import handler
 from lambdas.identity.cognito_errors import CODE_REFUSED, WRONG_CODE

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from embedded_stack.events import lambda_context
+from embedded_stack.apigateway.events import lambda_context
 from lambdas import catalog
 from lambdas.presignup.handler import lambda_handler
 

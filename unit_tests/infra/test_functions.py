@@ -26,7 +26,7 @@ def test_one_lambda_per_catalog_function_with_the_stack_defaults(deploy):
         for declared in api_functions():
             function = functions[f"{PREFIX}{declared.name}"]
             assert function.inputs["handler"] == declared.handler
-            assert function.inputs["runtime"] == "python3.11"
+            assert function.inputs["runtime"] == "python3.13"
             assert function.inputs["architectures"] == ["arm64"]
             assert function.inputs["memorySize"] == 256
             assert function.inputs["description"] == declared.description
@@ -47,7 +47,7 @@ def test_one_lambda_per_catalog_function_with_the_stack_defaults(deploy):
 def test_runtime_architecture_and_memory_come_from_the_stack_config(deploy, tmp_path: Path):
     def check(deployed: Deployed) -> None:
         for function in deployed.of_type("aws:lambda/function:Function"):
-            assert function.inputs["runtime"] == "python3.11"
+            assert function.inputs["runtime"] == "python3.13"
             assert function.inputs["architectures"] == ["x86_64"]
             assert function.inputs["memorySize"] == 512
             assert function.inputs["timeout"] == 20
@@ -59,7 +59,7 @@ def test_runtime_architecture_and_memory_come_from_the_stack_config(deploy, tmp_
     return deploy(
         check,
         config={
-            "lambdaRuntime": "python3.11",
+            "lambdaRuntime": "python3.13",
             "lambdaArchitecture": "x86_64",
             "lambdaMemoryMb": 512,
             "lambdaTimeoutSeconds": 20,

@@ -8,8 +8,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from embedded_stack.authorizer import AuthorizationError
-from embedded_stack.gateway import Gateway, gateway_response
+from embedded_stack.apigateway.authorizer import AuthorizationError
+from embedded_stack.apigateway.gateway import Gateway, gateway_response
 from lambdas import catalog
 from lambdas.catalog import AWS_DEFAULT_STATUS, Function, GatewayResponse, Route
 from unit_tests.gateway_client import GatewayClient

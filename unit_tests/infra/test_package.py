@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from infra import package
 from infra.artifacts import MissingArtifactError, find, source_code_hash
 from infra.settings import SettingsError, StackSettings
@@ -45,7 +45,7 @@ def make_source(root: Path) -> Path:
                 "import lambdas.catalog\nfrom lambdas.shared import api\n\n"
                 "def lambda_handler(event, context):\n    return 'alpha'\n"
             ),
-            "lambdas/alpha/__pycache__/handler.cpython-311.pyc": "stale bytecode",
+            "lambdas/alpha/__pycache__/handler.cpython-313.pyc": "stale bytecode",
             "lambdas/alpha/assets/page.html": "<html></html>",
             "lambdas/beta/__init__.py": "",
             "lambdas/beta/handler.py": "import somepkg.bin\n\ndef lambda_handler(event, context): ...\n",
@@ -143,13 +143,13 @@ def test_each_zip_ships_what_its_function_imports_with_bytecode(tree, tmp_path: 
     with zipfile.ZipFile(tmp_path / "out" / "x86_64" / "beta.zip") as archive:
         assert set(archive.namelist()) == {
             "lambdas/__init__.py",
-            "lambdas/__pycache__/__init__.cpython-311.pyc",
+            "lambdas/__pycache__/__init__.cpython-313.pyc",
             "lambdas/beta/__init__.py",
-            "lambdas/beta/__pycache__/__init__.cpython-311.pyc",
+            "lambdas/beta/__pycache__/__init__.cpython-313.pyc",
             "lambdas/beta/handler.py",
-            "lambdas/beta/__pycache__/handler.cpython-311.pyc",
+            "lambdas/beta/__pycache__/handler.cpython-313.pyc",
             "somepkg/bin/__init__.py",
-            "somepkg/bin/__pycache__/__init__.cpython-311.pyc",
+            "somepkg/bin/__pycache__/__init__.cpython-313.pyc",
         }, "beta imports neither lambdas.shared nor pydantic"
 
 
@@ -159,8 +159,8 @@ def test_bytecode_is_unchecked_hash_for_the_runtimes_python_and_is_what_loads(tr
     task = tmp_path / "task"
     with zipfile.ZipFile(built[-1].path) as archive:
         archive.extractall(task)
-        header = archive.read("lambdas/alpha/__pycache__/handler.cpython-311.pyc")[:8]
-    assert package.LAMBDA_RUNTIME == "python3.11" == f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        header = archive.read("lambdas/alpha/__pycache__/handler.cpython-313.pyc")[:8]
+    assert package.LAMBDA_RUNTIME == "python3.13" == f"python{sys.version_info[0]}.{sys.version_info[1]}"
     assert header[:4] == importlib.util.MAGIC_NUMBER, "bytecode for the runtime's exact minor version"
     assert int.from_bytes(header[4:8], "little") == 0b01, "hash-based, source never checked (PEP 552)"
     # Unchecked: the runtime loads the shipped bytecode without reading the source again.
@@ -185,15 +185,15 @@ def test_a_function_whose_imports_fail_is_not_packaged(tree, tmp_path: Path):
 
 
 def test_the_build_refuses_an_interpreter_other_than_the_runtimes():
-    package.check_build_interpreter((3, 11))
-    with pytest.raises(package.PackagingError, match=r"built by Python 3\.11, not 3\.12"):
-        package.check_build_interpreter((3, 12))
+    package.check_build_interpreter((3, 13))
+    with pytest.raises(package.PackagingError, match=r"built by Python 3\.13, not 3\.11"):
+        package.check_build_interpreter((3, 11))
 
 
 def test_a_runtime_other_than_the_zips_is_refused_at_preview_with_the_setting_to_change():
-    assert StackSettings(project="p", stack="dev", stage_name="dev", lambda_runtime="python3.11")
-    with pytest.raises(SettingsError, match=r"'python3.12'.*built for 'python3.11' \(cpython-311"):
-        StackSettings(project="p", stack="dev", stage_name="dev", lambda_runtime="python3.12")
+    assert StackSettings(project="p", stack="dev", stage_name="dev", lambda_runtime="python3.13")
+    with pytest.raises(SettingsError, match=r"'python3.11'.*built for 'python3.13' \(cpython-313"):
+        StackSettings(project="p", stack="dev", stage_name="dev", lambda_runtime="python3.11")
 
 
 def test_a_declared_function_without_its_package_fails(tree, tmp_path: Path):
@@ -216,8 +216,8 @@ def test_dependencies_are_installed_for_the_lambda_platform_once_per_lock(tmp_pa
         (target / "pydantic" / "__init__.py").write_text("")
 
     cache = tmp_path / ".deps"
-    first = package.install_dependencies(lock, "arm64", cache, runner=fake_pip, python="python3.11")
-    again = package.install_dependencies(lock, "arm64", cache, runner=fake_pip, python="python3.11")
+    first = package.install_dependencies(lock, "arm64", cache, runner=fake_pip, python="python3.13")
+    again = package.install_dependencies(lock, "arm64", cache, runner=fake_pip, python="python3.13")
     assert first == again
     assert (first / "pydantic" / "__init__.py").is_file()
     assert len(commands) == 1, "the second build reuses the cached install"
@@ -226,16 +226,16 @@ def test_dependencies_are_installed_for_the_lambda_platform_once_per_lock(tmp_pa
         "-m pip install",
         "--platform manylinux2014_aarch64",
         "--only-binary=:all:",
-        "--python-version 3.11",
+        "--python-version 3.13",
         "--implementation cp",
         "--require-hashes",
         f"-r {lock}",
     ):
         assert flag in command
-    x86 = package.install_dependencies(lock, "x86_64", cache, runner=fake_pip, python="python3.11")
+    x86 = package.install_dependencies(lock, "x86_64", cache, runner=fake_pip, python="python3.13")
     assert "--platform manylinux2014_x86_64" in " ".join(commands[1])
     lock.write_text("pydantic==2.1 --hash=sha256:def\n")
-    changed = package.install_dependencies(lock, "arm64", cache, runner=fake_pip, python="python3.11")
+    changed = package.install_dependencies(lock, "arm64", cache, runner=fake_pip, python="python3.13")
     assert len({first, x86, changed}) == 3, "keyed by lock content and platform"
     assert not [p for p in cache.iterdir() if p.name.startswith(".")], "no staging dir left behind"
 

@@ -15,7 +15,7 @@ def test_defaults_suit_production():
     assert defaults.deletion_protection is True
     assert defaults.auto_confirm_sign_ups is False
     assert defaults.mfa == "OFF"
-    assert (defaults.lambda_runtime, defaults.lambda_architecture) == ("python3.11", "arm64")
+    assert (defaults.lambda_runtime, defaults.lambda_architecture) == ("python3.13", "arm64")
     assert defaults.aws_endpoint is None
     assert defaults.api_gateway_account_settings is False
 

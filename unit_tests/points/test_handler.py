@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from embedded_stack.provision import Provisioned
+from lambdas.platform import openapi
+from lambdas.points import ledger
 from unit_tests.helpers import CALLER_CLAIMS, call
 
 OTHER_CALLER = {"sub": "9d8c7b6a-5f4e-4d3c-8b2a-1a0b9c8d7e6f", "email": "other@example.com", "token_use": "id"}
@@ -277,3 +279,24 @@ def test_a_malformed_idempotency_key_is_400(aws: Provisioned, key: str) -> None:
 
     assert result.status == 400, result.body
     assert [error["field"] for error in result.json()["errors"]] == ["header.Idempotency-Key"]
+
+
+def test_a_spend_out_of_time_to_retry_is_429_with_retry_after(aws: Provisioned, monkeypatch) -> None:
+    assert add("A", 100, "2020-01-01T00:00:00Z").status == 201
+    # A competing addition lands between the spend's read and its write, and the function has no time to wait.
+    monkeypatch.setattr(ledger, "interleave", lambda stage: add("B", 1, "2030-01-01T00:00:00Z"))
+    monkeypatch.setattr(ledger, "MARGIN_MS", 10**9)
+
+    busy = call("POST", "/points/spend", {"points": 10})
+
+    assert busy.status == 429
+    assert busy.headers["Retry-After"] == "1"
+    assert busy.json()["message"] == ledger.BUSY
+    monkeypatch.setattr(ledger, "interleave", lambda stage: None)
+    assert call("GET", "/points/balance").json() == {"A": 100, "B": 1}
+
+
+def test_the_document_says_a_busy_ledger_answers_429_with_retry_after() -> None:
+    operations = openapi.document()["paths"]
+    for path, method in [("/points/spend", "post"), ("/points/transactions", "post"), ("/points/balance", "get")]:
+        assert "Retry-After" in operations[path][method]["responses"]["429"]["headers"], path

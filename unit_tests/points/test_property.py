@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from embedded_stack.provision import Provisioned
-from lambdas.points import store
+from lambdas.points import ledger, store
 from lambdas.points.models import NewTransaction
 from lambdas.shared.errors import Conflict
 
@@ -78,7 +78,7 @@ def test_the_store_agrees_with_the_reference(aws: Provisioned, operations: list[
             try:
                 actual = [
                     (entry.payer, entry.points)
-                    for entry in store.spend(owner, operation[1], NOW + timedelta(seconds=number))
+                    for entry in ledger.spend(owner, operation[1], NOW + timedelta(seconds=number))
                 ]
             except Conflict:
                 actual = None
@@ -91,12 +91,12 @@ def test_the_store_agrees_with_the_reference(aws: Provisioned, operations: list[
             accepted = reference.add(payer, points, hour, lot_id)
             new = NewTransaction(payer=payer, points=points, timestamp=(EPOCH + timedelta(hours=hour)).isoformat())
             try:
-                store.add(owner, new, NOW + timedelta(seconds=number), new_id=lambda lot_id=lot_id: lot_id)
+                ledger.add(owner, new, NOW + timedelta(seconds=number), new_id=lambda lot_id=lot_id: lot_id)
                 stored = True
             except Conflict:
                 stored = False
             assert stored == accepted, operation
-        balances = store.balances(owner)
+        balances = ledger.balances(owner)
         assert balances == reference.balances()
         assert list(balances) == reference.payers
         assert all(points >= 0 for points in balances.values())

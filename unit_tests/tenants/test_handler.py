@@ -170,7 +170,7 @@ def test_get_malformed_id_is_400(aws: Provisioned) -> None:
 
 
 def test_location_includes_the_stage_path_when_deployed(aws: Provisioned) -> None:
-    from embedded_stack.events import lambda_context, proxy_event
+    from embedded_stack.apigateway.events import lambda_context, proxy_event
     from lambdas.tenants.handler import lambda_handler
 
     body = '{"name": "A", "website": "stage.example", "contactEmail": "a@stage.example"}'
@@ -274,7 +274,7 @@ def test_a_cursor_of_another_callers_list_is_refused(aws: Provisioned) -> None:
     forged = call(
         "GET",
         "/tenants",
-        query={"cursor": pagination.encode("not-a-key", pagination.scope_of("byOwner", CALLER_CLAIMS["sub"]))},
+        query={"cursor": pagination.encode("not-a-key", pagination.scope_of("tenants", CALLER_CLAIMS["sub"]))},
     )
 
     assert foreign.status == forged.status == 400

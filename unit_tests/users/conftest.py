@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from embedded_stack.events import lambda_context, proxy_event
+from embedded_stack.apigateway.events import lambda_context, proxy_event
 from embedded_stack.provision import Provisioned
 from lambdas import catalog
 from lambdas.shared.aws import client
@@ -98,6 +98,29 @@ class Failures:
         for aws_client, event, handler in self._registered:
             aws_client.meta.events.unregister(event, handler)
         self._registered.clear()
+
+
+@pytest.fixture
+def s3_as_aws_answers_the_role(aws: Provisioned) -> Iterator[None]:
+    """S3 as it answers the users function's role on AWS: that role may not s3:ListBucket, so a missing key is a 403
+    (CopyObject: AccessDenied; HeadObject, which has no body: "403"), where moto answers 404 (NoSuchKey; "404").
+    The answer is rewritten as it arrives, before botocore raises it; the calls themselves reach moto unchanged."""
+    s3 = client("s3")
+    answers = {"NoSuchKey": ("AccessDenied", "Access Denied"), "404": ("403", "Forbidden")}
+
+    def deny_missing_keys(parsed: dict[str, Any], **_: Any) -> None:
+        error = parsed.get("Error", {})
+        if error.get("Code") in answers:
+            error["Code"], error["Message"] = answers[error["Code"]]
+            error.pop("Key", None)  # AWS names no key it would not admit exists
+            parsed["ResponseMetadata"]["HTTPStatusCode"] = 403
+
+    events = [f"after-call.s3.{operation}" for operation in ("CopyObject", "HeadObject", "GetObject")]
+    for event in events:
+        s3.meta.events.register(event, deny_missing_keys)
+    yield
+    for event in events:
+        s3.meta.events.unregister(event, deny_missing_keys)
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from lambdas.shared.errors import InvalidInput
 from lambdas.shared.pagination import decode as decode_cursor
 from lambdas.shared.pagination import encode as encode_cursor
+from lambdas.shared.sort_keys import sort_key
 from lambdas.users import rules
 from lambdas.users.rules import GIF, JPEG, PNG, WEBP, sniff_image
 from unit_tests.users import images
@@ -66,37 +67,13 @@ def test_each_type_has_its_content_type_and_extension() -> None:
 USER_ID = "0b8d3f4e-1c2a-4b5d-8e9f-a0b1c2d3e4f5"
 
 
-def test_sort_keys_order_by_time_in_utc_whatever_the_zone() -> None:
-    paris = timezone(timedelta(hours=1))
-    earlier = rules.sort_key(datetime(2024, 5, 1, 6, 0, tzinfo=paris), USER_ID)
-    later = rules.sort_key(datetime(2024, 5, 1, 5, 30, tzinfo=UTC), USER_ID)
-    assert earlier == f"2024-05-01T05:00:00.000000Z#{USER_ID}"
-    assert earlier < later
-    assert rules.is_sort_key(earlier)
-
-
-@pytest.mark.parametrize(
-    "position",
-    [
-        "",
-        USER_ID,
-        f"2024-05-01T05:00:00.000000Z#{USER_ID.upper()}",
-        f"2024-13-01T05:00:00.000000Z#{USER_ID}",  # the right shape, but no such month
-        f"2024-05-01T05:00:00Z#{USER_ID}",
-        f"2024-05-01T05:00:00.000000Z#{USER_ID}#x",
-    ],
-)
-def test_a_position_the_directory_never_writes_is_refused(position: str) -> None:
-    assert not rules.is_sort_key(position)
-
-
 def test_a_cursor_carries_its_position_and_is_bound_to_its_list() -> None:
-    position = rules.sort_key(datetime(2024, 5, 1, tzinfo=UTC), USER_ID)
-    cursor = encode_cursor(position, rules.LIST_DIGEST)
+    position = sort_key(datetime(2024, 5, 1, tzinfo=UTC), USER_ID)
+    cursor = encode_cursor(position, rules.LISTING.scope)
     assert position not in cursor and "=" not in cursor
-    assert decode_cursor(cursor, rules.LIST_DIGEST, rules.is_sort_key) == position
+    assert rules.LISTING.after(cursor) == position
     with pytest.raises(InvalidInput) as other_list:
-        decode_cursor(cursor, "another-list", rules.is_sort_key)
+        decode_cursor(cursor, "another-list")
     assert other_list.value.errors[0].field == "query.cursor"
 
 
@@ -107,12 +84,12 @@ def test_a_cursor_carries_its_position_and_is_bound_to_its_list() -> None:
         "not base64!",
         "x" * 2000,
         "bm90IGpzb24",  # "not json"
-        encode_cursor("2024", rules.LIST_DIGEST),
+        encode_cursor("2024", rules.LISTING.scope),
         "eyJhZnRlciI6MX0",  # {"after":1}
         "WzFd",  # [1]
     ],
 )
 def test_a_cursor_the_list_never_returned_is_a_400_on_the_cursor(cursor: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        decode_cursor(cursor, rules.LIST_DIGEST, rules.is_sort_key)
+        rules.LISTING.after(cursor)
     assert refused.value.errors[0].field == "query.cursor"

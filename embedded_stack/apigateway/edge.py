@@ -35,7 +35,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import parse_accept_header, parse_options_header, parse_set_header
 from werkzeug.sansio.utils import get_content_length
 
-from embedded_stack.events import new_request_id
+from embedded_stack.apigateway.events import new_request_id
 from lambdas import catalog
 from lambdas.catalog import GatewayResponse
 
@@ -94,7 +94,7 @@ class HttpRequest:
     def headers(self) -> list[tuple[str, str]]:
         return list(self._headers.values())
 
-    # Properties, not cached ones: each is read once a request, and Python 3.11's cached_property takes a lock.
+    # Properties, not cached ones: each is read once a request, so a cache would only add its own cost.
     @property
     def mimetype(self) -> str:
         return parse_options_header(self.header("Content-Type"))[0].lower()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from infra.package import LAMBDA_RUNTIME
 from infra.settings import PROJECT
 from infra.settings import StackSettings as DeployedSettings
 from lambdas.catalog import Function
@@ -82,7 +83,7 @@ class Container:
         self._request = b""
         self._function_deadline: float | None = None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "embedded_stack.runtime", function.module],
+            [sys.executable, "-m", "embedded_stack.lambda_service.runtime", function.module],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=self._environment(),
@@ -100,6 +101,8 @@ class Container:
             **os.environ,
             # The interpreter finds the code it was started from, and whatever else the stack can import.
             "PYTHONPATH": os.pathsep.join(path for path in sys.path if path),
+            # The interpreter is this one, the virtual environment's: the Makefile makes it from the runtime's Python.
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{LAMBDA_RUNTIME}",
             "AWS_LAMBDA_FUNCTION_NAME": name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.settings.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

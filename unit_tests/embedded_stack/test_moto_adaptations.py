@@ -1,6 +1,6 @@
 """moto as the embedded stack runs it: serialised per service, transactions without table copies, no instance kept
-forever, a service found once per host, plain attribute values answered as they are (embedded_stack.moto_patches),
-and served with connections kept open (embedded_stack.stack.MotoServer)."""
+forever, a service found once per host, plain attribute values answered as they are (embedded_stack.moto),
+and served with connections kept open (embedded_stack.moto.server)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import create_backend_app
 
-from embedded_stack import moto_patches
+import embedded_stack.moto as adapted_moto
+from embedded_stack.moto.server import MotoServer
 from embedded_stack.provision import Provisioned
-from embedded_stack.stack import MotoServer
 from lambdas.shared.aws import client
 
 KEY_FREE = "attribute_not_exists(pk)"
@@ -37,14 +37,14 @@ KEY_FREE = "attribute_not_exists(pk)"
 
 @pytest.fixture(autouse=True)
 def patched() -> None:
-    moto_patches.install()
+    adapted_moto.install()
 
 
 @pytest.fixture
 def moto_server() -> Iterator[str]:
     """moto's server as the stack serves it, on a free port, in this process."""
     listening = socket.create_server(("127.0.0.1", 0))
-    server = MotoServer(moto_patches.SerialisedDispatcher(create_backend_app), listening, stop_seconds=0.05)
+    server = MotoServer(adapted_moto.SerialisedDispatcher(create_backend_app), listening, stop_seconds=0.05)
     yield f"http://127.0.0.1:{server.port}"
     server.stop()
 
@@ -92,9 +92,9 @@ def tenant_create(table: str, website: str) -> list[dict[str, Any]]:
 
 def test_installing_twice_wraps_moto_once() -> None:
     once = DynamoDBBackend.transact_write_items
-    moto_patches.install()
+    adapted_moto.install()
 
-    assert moto_patches.is_installed()
+    assert adapted_moto.is_installed()
     assert DynamoDBBackend.transact_write_items is once
 
 

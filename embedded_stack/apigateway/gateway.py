@@ -4,7 +4,7 @@ It answers as the deployed API does: an unknown path gets the 404 Gateway Respon
 known path the 405 of the `ANY` mock integration, a protected route without a valid Cognito ID token the 401
 Gateway Response (and the function never runs), a function that raises or returns garbage the 502 API Gateway
 gives. Otherwise it builds the proxy event, invokes the function (in the stack: in one of its Lambda-like
-containers, embedded_stack/containers.py) and returns what the handler returned.
+containers, embedded_stack/lambda_service/containers.py) and returns what the handler returned.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from typing import Any, Protocol
 
 from werkzeug.datastructures import Headers
 
-from embedded_stack import edge
-from embedded_stack.authorizer import AuthorizationError
-from embedded_stack.containers import FunctionFailed, FunctionTimedOut, IntegrationTimedOut, Throttled
-from embedded_stack.edge import HttpRequest, HttpResponse
-from embedded_stack.events import lambda_context, new_request_id, proxy_event
+from embedded_stack.apigateway import edge
+from embedded_stack.apigateway.authorizer import AuthorizationError
+from embedded_stack.apigateway.edge import HttpRequest, HttpResponse
+from embedded_stack.apigateway.events import lambda_context, new_request_id, proxy_event
+from embedded_stack.lambda_service.containers import FunctionFailed, FunctionTimedOut, IntegrationTimedOut, Throttled
 from lambdas import catalog
 from lambdas.catalog import GatewayResponse, Route, cors
 
@@ -38,7 +38,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-log = logging.getLogger("embedded_stack.gateway")
+log = logging.getLogger("embedded_stack.apigateway.gateway")
 
 
 class ClaimsVerifier(Protocol):

@@ -1,10 +1,10 @@
-"""The process inside one embedded Lambda container: `python -m embedded_stack.runtime <module>`.
+"""The process inside one embedded Lambda container: `python -m embedded_stack.lambda_service.runtime <module>`.
 
-Like Lambda's runtime interface client it imports the handler once (the init phase), reports how long that took,
-then answers one event at a time for as long as the container lives. The protocol with the pool
-(embedded_stack/containers.py) is one JSON document per line: on stdin the invocations, on the original stdout the
-answers. An event is decoded by orjson (fast); an answer is encoded by the standard library's json, because orjson
-would also encode a dataclass or a datetime, which Lambda's runtime refuses. Whatever the function itself prints
+Like Lambda's runtime interface client it imports the handler once (the init phase), reports how long that took, then
+answers one event at a time for as long as the container lives. The protocol with the pool
+(embedded_stack/lambda_service/containers.py) is one JSON document per line: on stdin the invocations, on the original
+stdout the answers. An event is decoded by orjson (fast); an answer is encoded by the standard library's json, because
+orjson would also encode a dataclass or a datetime, which Lambda's runtime refuses. Whatever the function itself prints
 or logs goes to stderr, which the container shares with the stack's console, as Lambda sends it to CloudWatch.
 """
 
@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import orjson
 
-from embedded_stack.events import LambdaContext
+from embedded_stack.apigateway.events import LambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -27,7 +27,7 @@ from typing import Any
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser, UserStatus
 from moto.core.exceptions import JsonRESTError
 
-from embedded_stack.events import lambda_context
+from embedded_stack.apigateway.events import lambda_context
 from lambdas import catalog
 
 _INSTALLED_MARK = "_runs_pre_sign_up_trigger"

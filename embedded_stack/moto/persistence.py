@@ -22,6 +22,7 @@ from __future__ import annotations
 import _thread
 import contextlib
 import copyreg
+import io
 import logging
 import os
 import pickle
@@ -38,9 +39,9 @@ import moto
 from joserfc import jwk
 from moto.backends import get_backend
 
-from embedded_stack import signing_key
+from embedded_stack.moto import signing_key
 
-log = logging.getLogger("embedded_stack.persistence")
+log = logging.getLogger("embedded_stack.moto.persistence")
 
 SERVICES = ("dynamodb", "s3", "cognito-idp")
 STATE_FILE = "state.pickle"
@@ -75,6 +76,19 @@ class _StatePickler(pickle.Pickler):
     dispatch_table[jwk.RSAKey] = _rsa_key
 
 
+# Modules that held pickled classes or functions before embedded_stack/ was arranged by what it emulates: a snapshot
+# written then still loads.
+_MOVED_MODULES = {
+    "embedded_stack.moto_patches": "embedded_stack.moto.range_queries",
+    "embedded_stack.signing_key": "embedded_stack.moto.signing_key",
+}
+
+
+class _StateUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        return super().find_class(_MOVED_MODULES.get(module, module), name)
+
+
 def document(state: State) -> dict[str, Any]:
     """What a snapshot pickles: the backends, the signing key as its JWK, and what wrote them."""
     return {
@@ -91,7 +105,7 @@ def dump(saved: dict[str, Any], file: BinaryIO) -> None:
 
 def loads(data: bytes) -> State | None:
     """The state in `data`; None when it was written by another moto version or format."""
-    saved = pickle.loads(data)
+    saved = _StateUnpickler(io.BytesIO(data)).load()
     if saved.get("format") != _FORMAT or saved.get("moto") != moto.__version__:
         return None
     return State(signing_key.key_from_json(saved["signing_key"]), saved["backends"])

@@ -1,4 +1,4 @@
-"""A Query on moto reads its range, not the table (embedded_stack.moto_patches, fix 4): the same answers as moto's
+"""A Query on moto reads its range, not the table (embedded_stack.moto.range_queries): the same answers as moto's
 own Query, for any key condition, start key, limit and direction, without walking the table."""
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from moto import mock_aws
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
-from embedded_stack import moto_patches
+import embedded_stack.moto as adapted_moto
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 PREFIXES = ("", "A", "AB", "B#", "é", "BALANCE")
 
-moto_patches.install()
+adapted_moto.install()
 moto_query = Table.query.__wrapped__  # type: ignore[attr-defined]
 
 

@@ -28,7 +28,7 @@ import jwt
 from jwt import PyJWKClient
 from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError
 
-from embedded_stack.events import MONTHS
+from embedded_stack.apigateway.events import MONTHS
 
 ALGORITHM = "RS256"
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "token_use")

@@ -7,7 +7,7 @@ sign with `key` instead (pools made before and after), puts the key's id in the 
 the key's public half at `/<pool id>/.well-known/jwks.json`. A token signed with moto's key then fails the
 authorizer's signature check, as any foreign token does.
 
-The stack generates the key at its first start and keeps it with its state (embedded_stack.persistence), so tokens
+The stack generates the key at its first start and keeps it with its state (embedded_stack.moto.persistence), so tokens
 issued before a restart still verify after it.
 """
 

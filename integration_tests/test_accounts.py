@@ -158,3 +158,26 @@ def test_totp_two_factor_login(api: Api, outputs: dict[str, Any]) -> None:
 
     assert tokens.status_code == 200, tokens.text
     assert api.get("/me", headers={"Authorization": f"Bearer {tokens.json()['idToken']}"}).json()["mfa"] is True
+
+
+def test_delete_me_leaves_nothing_that_carries_the_sub(api: Api, outputs: dict[str, Any]) -> None:
+    if "awsEndpoint" not in outputs:
+        pytest.skip("a deployed stack: its tables are not scanned from here")
+    import boto3
+
+    user = sign_up_and_log_in(api)
+    website = f"{uuid.uuid4().hex[:12]}.example"
+    tenant = {"name": "Acme", "website": website, "contactEmail": "ops@acme.example"}
+    assert api.post("/tenants", json=tenant, headers=user.headers).status_code == 201
+    transaction = {"payer": "DANNON", "points": 300, "timestamp": "2020-10-31T10:00:00Z"}
+    keyed = {**user.headers, "Idempotency-Key": uuid.uuid4().hex}
+    assert api.post("/points/transactions", json=transaction, headers=keyed).status_code == 201
+
+    deleted = api.delete("/me", headers=user.headers)
+
+    assert deleted.status_code == 204, deleted.text
+    dynamodb = boto3.client("dynamodb", region_name=outputs["region"], endpoint_url=outputs["awsEndpoint"])
+    for table in outputs["tables"].values():
+        assert not [item for item in dynamodb.scan(TableName=table)["Items"] if user.user_id in json.dumps(item)]
+    assert api.post("/auth/login", json={"email": user.email, "password": user.password}).status_code == 401
+    assert refresh(api, user.refresh_token) == 401

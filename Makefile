@@ -63,13 +63,14 @@ $(RUN_STAMP): requirements/run.lock pyproject.toml | $(BOOTSTRAP)
 	@rm -f $(VENV)/.installed-run-*
 	@touch $@
 
-# Serves the whole API (README.md); its data lives in .local-stack/ across restarts.
+# Serves the whole API (README.md); its data lives in .local-stack/ across restarts (STACK_STATE_DIR=... for another
+# folder: one stack per folder, a second `make run` on a held one refuses to start).
 run: install-run
 	$(PY) -m embedded_stack
 
 # Forgets the local stack's data: the next `make run` starts empty (new user pool, ids and signing key).
 reset:
-	rm -rf .local-stack
+	rm -rf "$${STACK_STATE_DIR:-.local-stack}"
 
 # Every route, read from the functions' resolvers (the same list API Gateway and the embedded stack serve).
 routes: install

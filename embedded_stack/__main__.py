@@ -1,4 +1,5 @@
-"""`make run`: serve the embedded stack in the foreground until Ctrl-C (its state kept in .local-stack/)."""
+"""`make run`: serve the embedded stack in the foreground until Ctrl-C (its state kept in .local-stack/, or in
+$STACK_STATE_DIR)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
-import threading  # noqa: E402
-from typing import TextIO  # noqa: E402
+from typing import TYPE_CHECKING, TextIO  # noqa: E402
 
 from embedded_stack import walkthrough  # noqa: E402
-from embedded_stack.stack import OUTPUTS_FILE, EmbeddedStack, StackSettings, StartError  # noqa: E402
+from embedded_stack.state_lock import FolderInUse, StateLock, state_dir_from_environment  # noqa: E402
+
+if TYPE_CHECKING:
+    from embedded_stack.stack import EmbeddedStack
 
 
 def configure_logging(stream: TextIO | None = None) -> None:
@@ -28,22 +31,58 @@ def configure_logging(stream: TextIO | None = None) -> None:
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
+class StopSignals:
+    """SIGINT and SIGTERM, told to the main thread without a lock taken in a signal handler.
+
+    A handler runs in the main thread between two bytecodes, even inside another handler: one that set a
+    threading.Event re-entered it when a second signal came while the first held the Event's lock (`timeout`
+    sends SIGTERM to the process group, so the stack got it twice at once), and the stack never stopped. Here the
+    Python handler does nothing; Python's C-level handler writes each signal's number to a pipe
+    (`signal.set_wakeup_fd`), which `wait()` reads."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self._reader, writer = os.pipe()
+        os.set_blocking(writer, False)  # a burst of signals fills the pipe at worst: the rest are dropped
+        signal.set_wakeup_fd(writer, warn_on_full_buffer=False)
+        for stop_signal in self.SIGNALS:
+            signal.signal(stop_signal, _received)
+
+    def wait(self) -> None:
+        """Until SIGINT or SIGTERM arrives (or has arrived since this was made)."""
+        while os.read(self._reader, 1)[0] not in self.SIGNALS:
+            pass
+
+
+def _received(signal_number: int, frame: object) -> None:
+    """Nothing: the wakeup pipe carries the signal (StopSignals)."""
+
+
 def main() -> int:
     configure_logging()
-    stopped = threading.Event()
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, lambda *_: stopped.set())
+    stop_signals = StopSignals()
+    # The state folder first, before the imports that take most of the start-up: a second stack on it refuses at
+    # once (docs/local-stack.md, "One stack per state folder").
+    state_lock = StateLock(state_dir_from_environment())
     try:
-        stack = EmbeddedStack(StackSettings.from_environment()).start()
+        state_lock.acquire()
+    except FolderInUse as held:
+        print(f"Could not start: {held}", file=sys.stderr)
+        return 1
+    from embedded_stack.stack import EmbeddedStack, StackSettings, StartError
+
+    try:
+        stack = EmbeddedStack(StackSettings.from_environment(), state_lock=state_lock).start()
     except StartError as error:
         print(f"Could not start: {error}", file=sys.stderr)
         return 1
     print(banner(stack), flush=True)
     try:
-        stopped.wait()
+        stop_signals.wait()
     finally:
         stack.stop()
-        print("stopped; the state is saved in .local-stack/ (`make reset` empties it)", flush=True)
+        print(f"stopped; the state is saved in {stack.settings.state_dir}/ (`make reset` empties it)", flush=True)
     return 0
 
 
@@ -52,10 +91,11 @@ def banner(stack: EmbeddedStack) -> str:
         f"\n{variable} {wanted} was busy: using {used} (set {variable} to choose)"
         for variable, (wanted, used) in stack.moved_ports.items()
     )
-    state = "restored from .local-stack/" if stack.restored else "new, kept in .local-stack/"
+    folder = stack.settings.state_dir
+    state = f"restored from {folder}/" if stack.restored else f"new, kept in {folder}/"
     return f"""{moved}
 API: {stack.api_url}   docs: {stack.api_url}/docs
-AWS endpoint (moto): {stack.outputs["awsEndpoint"]}   outputs: {OUTPUTS_FILE}
+AWS endpoint (moto): {stack.outputs["awsEndpoint"]}   outputs: {stack.settings.outputs_file}
 State: {state} (`make reset` starts empty). Started in {time.perf_counter() - STARTED:.2f} s.
 Handlers reload when a file under lambdas/ changes. Ctrl-C stops everything.
 

@@ -1,18 +1,18 @@
 """`make admin EMAIL=...`: adds a user to the user pool's admin group on the running embedded stack.
 
-Reads the stack's outputs file (.local-stack/outputs.json, written by `make run`) for the pool and moto's
-endpoint. For a deployed stack use the AWS CLI (docs/api.md, "Tenants").
+Reads the stack's outputs file (.local-stack/outputs.json, or in $STACK_STATE_DIR; written by `make run`) for the
+pool and moto's endpoint. For a deployed stack use the AWS CLI (docs/api.md, "Tenants").
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import boto3
 
-from embedded_stack.stack import OUTPUTS_FILE
+from embedded_stack.stack import OUTPUTS_NAME
+from embedded_stack.state_lock import state_dir_from_environment
 from lambdas.catalog import USER_POOL
 
 
@@ -33,10 +33,11 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or not argv[0]:
         print("usage: make admin EMAIL=someone@example.com", file=sys.stderr)
         return 2
-    if not OUTPUTS_FILE.exists():
-        print(f"{OUTPUTS_FILE} not found: start the stack with `make run` first", file=sys.stderr)
+    outputs_file = state_dir_from_environment() / OUTPUTS_NAME
+    if not outputs_file.exists():
+        print(f"{outputs_file} not found: start the stack with `make run` first", file=sys.stderr)
         return 1
-    make_admin(argv[0], json.loads(Path(OUTPUTS_FILE).read_text()))
+    make_admin(argv[0], json.loads(outputs_file.read_text()))
     print(f"{argv[0]} is in {USER_POOL.admin_group}: log in again for a token that says so")
     return 0
 

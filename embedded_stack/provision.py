@@ -70,8 +70,9 @@ def lifecycle_configuration(bucket: Bucket) -> dict[str, Any]:
                 "ID": expiry.rule_id,
                 "Status": "Enabled",
                 "Filter": {"Prefix": expiry.prefix},
-                "Expiration": {"Days": expiry.days},
-                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": expiry.days},
+                "Expiration": {"Days": expiry.days} if expiry.days else {"ExpiredObjectDeleteMarker": True},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": expiry.noncurrent_days},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": expiry.days or expiry.noncurrent_days},
             }
             for expiry in bucket.expiries
         ]

@@ -29,14 +29,15 @@ from embedded_stack.apigateway.gateway import ClaimsVerifier, Gateway, HandlerCo
 from embedded_stack.lambda_service.containers import Containers, FunctionSettings
 from embedded_stack.moto import persistence, signing_key
 from embedded_stack.moto.server import POLL_SECONDS, MotoServer
+from embedded_stack.state_lock import STATE_DIR, FolderInUse, StateLock, state_dir_from_environment
 from lambdas import catalog
 from lambdas.catalog import cors
 
 log = logging.getLogger("embedded_stack")
 
-STATE_DIR = Path(".local-stack")
 OUTBOX = "outbox"
-OUTPUTS_FILE = STATE_DIR / "outputs.json"
+OUTPUTS_NAME = "outputs.json"
+OUTPUTS_FILE = STATE_DIR / OUTPUTS_NAME
 # When the user set no port and the default is busy, the next ones are tried.
 PORTS_TRIED = 20
 
@@ -68,12 +69,14 @@ class StackSettings:
 
     @classmethod
     def from_environment(cls) -> StackSettings:
+        state_dir = state_dir_from_environment()
         return cls(
             api_port=_port_from_environment("API_PORT", cls.api_port),
             aws_port=_port_from_environment("AWS_PORT", cls.aws_port),
             api_port_chosen="API_PORT" in os.environ,
             aws_port_chosen="AWS_PORT" in os.environ,
-            state_dir=STATE_DIR,
+            state_dir=state_dir,
+            outputs_file=state_dir / OUTPUTS_NAME,
         )
 
 
@@ -99,6 +102,9 @@ class EmbeddedStack:
     _sockets: list[socket.socket] = field(default_factory=list)
     _snapshots: persistence.Snapshots | None = None
     outbox: Any = None
+    # The lock on `settings.state_dir`: taken at start, unless given already held (`make run` takes it before its
+    # imports, to refuse at once); released at stop.
+    state_lock: StateLock | None = None
 
     def start(self) -> EmbeddedStack:
         try:
@@ -109,9 +115,17 @@ class EmbeddedStack:
 
     def _start(self) -> EmbeddedStack:
         settings = self.settings
-        # Both ports first: a busy one is reported before anything else is done.
+        # The state folder, then both ports first: a held folder or a busy port is reported before anything else.
+        if settings.state_dir and not self.state_lock:
+            self._hold(settings.state_dir)
         aws_socket = self._listen("AWS_PORT", settings.aws_port, settings.aws_port_chosen)
         api_socket = self._listen("API_PORT", settings.api_port, settings.api_port_chosen)
+        if self.state_lock:
+            self.state_lock.describe(
+                pid=os.getpid(),
+                api_url=f"http://{settings.host}:{api_socket.getsockname()[1]}",
+                aws_endpoint=f"http://{settings.host}:{aws_socket.getsockname()[1]}",
+            )
         adapted_moto.install()
         state = persistence.load(settings.state_dir) if settings.state_dir else None
         key = state.signing_key if state else signing_key.new_key()
@@ -191,6 +205,9 @@ class EmbeddedStack:
             self._watcher.set()
         if self._containers:
             self._containers.close()
+        if self.state_lock:
+            self.state_lock.release()  # last: the folder's final snapshot is written
+            self.state_lock = None
 
     @property
     def api_url(self) -> str:
@@ -207,6 +224,14 @@ class EmbeddedStack:
     def _request_seen(self, environ: dict[str, Any]) -> None:
         if self._snapshots:
             self._snapshots.request_seen(environ)
+
+    def _hold(self, state_dir: Path) -> None:
+        lock = StateLock(state_dir)
+        try:
+            lock.acquire()
+        except FolderInUse as held:
+            raise StartError(str(held)) from None
+        self.state_lock = lock
 
     def _listen(self, variable: str, port: int, chosen: bool) -> socket.socket:
         """A listening socket on `port`, or on the next free one when the user chose no port."""

@@ -1,4 +1,7 @@
-"""The REST API: one resource per path segment, one method per catalog route, 405 for every other method."""
+"""The REST API, declared from its OpenAPI document: the one the API serves (lambdas/platform/openapi.py), with
+API Gateway's extensions (an AWS_PROXY integration per route, the Cognito authorizer, a 405 MOCK on every path, CORS
+preflight MOCKs, the gateway responses). One `PutRestApi` in overwrite mode makes the API exactly the document,
+removed routes included, and a new deployment follows every change of the document (docs/deploying.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -24,7 +27,6 @@ from lambdas.catalog import (
     cors,
 )
 
-IDENTITY_SOURCE = "method.request.header.Authorization"
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -43,9 +45,11 @@ ACCESS_LOG_FORMAT = json.dumps(
     separators=(",", ":"),
 )
 API_GATEWAY_PUSH_TO_CLOUDWATCH = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-
-
-Served = TypeVar("Served", bound=pulumi.CustomResource)
+# API Gateway imports OpenAPI 2.0 and 3.0 documents; Powertools writes 3.1.
+IMPORTED_OPENAPI_VERSION = "3.0.1"
+ANY_METHOD = "x-amazon-apigateway-any-method"
+INTEGRATION = "x-amazon-apigateway-integration"
+_PARAMETER_TYPES = frozenset({"string", "integer", "number", "boolean"})
 
 
 def error_template(message: str) -> str:
@@ -72,24 +76,6 @@ def method_not_allowed_templates(not_allowed: MethodNotAllowed) -> dict[str, str
     return {content_type: json.dumps({"statusCode": not_allowed.status}) for content_type in not_allowed.content_types}
 
 
-# Arguments that name another API Gateway resource by id: the snapshot names it by its key instead, so that the
-# trigger changes with what is served, not with ids (a replaced resource shows in its own arguments).
-_ID_ARGUMENTS = frozenset({"rest_api", "rest_api_id", "resource_id", "parent_id", "authorizer_id"})
-
-
-def deployment_fingerprint(snapshot: Mapping[str, Any]) -> str:
-    """Changes whenever anything a deployment snapshots changes, so that Pulumi makes a new Deployment."""
-    return hashlib.sha256(json.dumps(snapshot, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def method_settings(settings: StackSettings) -> dict[str, float | int]:
-    """The stage's `*/*` method settings (throttling)."""
-    return {
-        "throttlingRateLimit": settings.throttling_rate_limit,
-        "throttlingBurstLimit": settings.throttling_burst_limit,
-    }
-
-
 def localstack_invoke_url(
     endpoint: str, rest_api_id: pulumi.Input[str], stage: pulumi.Input[str]
 ) -> pulumi.Output[str]:
@@ -98,21 +84,200 @@ def localstack_invoke_url(
     return pulumi.Output.concat(endpoint, "/_aws/execute-api/", rest_api_id, "/", stage)
 
 
-def resource_tree(paths: tuple[str, ...]) -> list[str]:
-    """Every path that needs an API Gateway resource (each route path and each of its parents), parents first."""
-    needed: dict[str, None] = {}
-    for path in paths:
-        parts = [part for part in path.split("/") if part]
-        for depth in range(1, len(parts) + 1):
-            needed["/" + "/".join(parts[:depth])] = None
-    return sorted(needed, key=lambda p: (p.count("/"), p))
-
-
 def statement_id(route: Route) -> str:
     """Lambda statement ids allow [A-Za-z0-9_-]; the hash keeps `/a-b` and `/a/b` apart."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", route.path).strip("-") or "root"
     digest = hashlib.sha256(f"{route.method} {route.path}".encode()).hexdigest()[:8]
     return f"ApiGateway-{route.method}-{slug}"[:90] + f"-{digest}"
+
+
+@dataclass(frozen=True)
+class ApiDefinition:
+    """What the document is made from, beside the routes' own operations: every value a deployment serves."""
+
+    routes: tuple[Route, ...]
+    invoke_arns: Mapping[str, str]  # function name → invoke ARN
+    user_pool_arn: str
+    gateway_responses: tuple[GatewayResponse, ...]
+    method_not_allowed: MethodNotAllowed
+    binary_media_types: tuple[str, ...]
+    cors_origins: tuple[str, ...]
+
+
+def skeleton_document(routes: tuple[Route, ...]) -> dict[str, Any]:
+    """An OpenAPI document of the routes alone, for declarations no resolver serves (the tests' richer catalog)."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"\{(\w+)\}", route.path)
+        ]
+        operation: dict[str, Any] = {"responses": {"200": {"description": "OK"}}}
+        if parameters:
+            operation["parameters"] = parameters
+        if not route.public:
+            operation["security"] = [{AUTHORIZER_NAME: []}]
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    return {"openapi": IMPORTED_OPENAPI_VERSION, "info": {"title": "API", "version": "1"}, "paths": paths}
+
+
+def openapi_body(document: Mapping[str, Any], definition: ApiDefinition) -> dict[str, Any]:
+    """The document API Gateway imports: the served document's paths, operations, parameters and security, as
+    OpenAPI 3.0, with API Gateway's extensions. Request and response schemas are left out: API Gateway would make
+    them models (JSON Schema draft 4) it never uses (the functions validate), and 3.1's schemas are not draft 4."""
+    served = {
+        (method.upper(), path)
+        for path, operations in document.get("paths", {}).items()
+        for method in operations
+        if not method.startswith("x-")
+    }
+    routed = {(route.method, route.path) for route in definition.routes}
+    if served != routed:
+        raise ValueError(
+            f"the OpenAPI document and the routes differ: only in the document {sorted(served - routed)}, only in "
+            f"the routes {sorted(routed - served)}"
+        )
+    paths: dict[str, dict[str, Any]] = {}
+    for route in definition.routes:
+        operation = document["paths"][route.path][route.method.lower()]
+        paths.setdefault(route.path, {})[route.method.lower()] = _proxied(operation, route, definition)
+    for operations in paths.values():
+        operations[ANY_METHOD] = _method_not_allowed(definition.method_not_allowed, definition.cors_origins)
+        if definition.cors_origins:
+            methods = [method.upper() for method in operations if not method.startswith("x-")]
+            operations["options"] = _cors_preflight(cors.preflight_headers(None, (), methods), definition.cors_origins)
+    body: dict[str, Any] = {
+        "openapi": IMPORTED_OPENAPI_VERSION,
+        "info": {key: document["info"][key] for key in ("title", "version")},
+        "paths": paths,
+        "x-amazon-apigateway-gateway-responses": {
+            response.response_type: _gateway_response(response, definition.cors_origins)
+            for response in definition.gateway_responses
+        },
+        "x-amazon-apigateway-binary-media-types": list(definition.binary_media_types),
+        "x-amazon-apigateway-minimum-compression-size": MINIMUM_COMPRESSION_SIZE,
+    }
+    if any(not route.public for route in definition.routes):
+        body["components"] = {"securitySchemes": {AUTHORIZER_NAME: cognito_authorizer(definition.user_pool_arn)}}
+    return body
+
+
+def cognito_authorizer(user_pool_arn: str) -> dict[str, Any]:
+    """The security scheme protected operations name: API Gateway's Cognito user pools authorizer, reading the ID
+    token from the Authorization header."""
+    return {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "cognito_user_pools",
+        "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": [user_pool_arn]},
+    }
+
+
+def _proxied(operation: Mapping[str, Any], route: Route, definition: ApiDefinition) -> dict[str, Any]:
+    imported: dict[str, Any] = {key: operation[key] for key in ("operationId", "summary") if key in operation}
+    parameters = [_parameter(parameter) for parameter in operation.get("parameters", [])]
+    if parameters:
+        imported["parameters"] = parameters
+    imported["responses"] = {
+        status: {"description": answer.get("description") or status}
+        for status, answer in operation.get("responses", {}).items()
+    } or {"200": {"description": "OK"}}
+    # No `security` on a public operation: the document has no global requirement, so it has no authorizer.
+    if not route.public:
+        imported["security"] = [{AUTHORIZER_NAME: []}]
+    imported[INTEGRATION] = {
+        "type": "aws_proxy",
+        "httpMethod": "POST",
+        "uri": definition.invoke_arns[route.function.name],
+        "passthroughBehavior": "when_no_match",
+    }
+    return imported
+
+
+def _parameter(parameter: Mapping[str, Any]) -> dict[str, Any]:
+    kind = parameter.get("schema", {}).get("type")
+    return {
+        "name": parameter["name"],
+        "in": parameter["in"],
+        "required": bool(parameter.get("required")) or parameter["in"] == "path",
+        "schema": {"type": kind if kind in _PARAMETER_TYPES else "string"},
+    }
+
+
+def _method_not_allowed(not_allowed: MethodNotAllowed, cors_origins: tuple[str, ...]) -> dict[str, Any]:
+    """`ANY` answered by a MOCK integration: API Gateway prefers a declared method, so only undeclared ones land
+    here. No authorizer: a wrong method is a 405 whoever asks."""
+    return {
+        "responses": {str(not_allowed.status): {"description": not_allowed.message}},
+        INTEGRATION: {
+            "type": "mock",
+            # A MOCK reads its status from the mapped request: a body passed through unmapped (form, multipart,
+            # text) is no `{"statusCode": ...}`, and the MOCK answers 500. So every content type clients send is
+            # mapped, and NEVER passes anything else through: API Gateway answers those 415 (UNSUPPORTED_MEDIA_TYPE).
+            "requestTemplates": method_not_allowed_templates(not_allowed),
+            "passthroughBehavior": "never",
+            # Binary bodies (multipart, octet-stream) reach the template as base64 text; the template ignores them.
+            "contentHandling": "CONVERT_TO_TEXT",
+            # `default`: whatever the mock's status, this response.
+            "responses": {
+                "default": {
+                    "statusCode": str(not_allowed.status),
+                    "responseTemplates": {
+                        "application/json": origin_override(cors_origins) + error_template(not_allowed.message)
+                    },
+                }
+            },
+        },
+    }
+
+
+def _cors_preflight(static_headers: Mapping[str, str], cors_origins: tuple[str, ...]) -> dict[str, Any]:
+    """`OPTIONS` answered by a MOCK integration, with no authorizer: a browser's preflight never carries the token.
+    Access-Control-Allow-Origin is set by the template, for an allowed origin only (section "CORS" below)."""
+    headers = [*static_headers, "Access-Control-Allow-Origin"]
+    return {
+        "responses": {
+            "200": {
+                "description": "CORS preflight",
+                "headers": {header: {"schema": {"type": "string"}} for header in headers},
+            }
+        },
+        INTEGRATION: {
+            "type": "mock",
+            "requestTemplates": {"application/json": json.dumps({"statusCode": 200})},
+            "passthroughBehavior": "when_no_match",
+            "responses": {
+                "default": {
+                    "statusCode": "200",
+                    "responseParameters": {
+                        f"method.response.header.{header}": f"'{value}'" for header, value in static_headers.items()
+                    },
+                    "responseTemplates": {"application/json": origin_override(cors_origins)},
+                }
+            },
+        },
+    }
+
+
+def _gateway_response(response: GatewayResponse, cors_origins: tuple[str, ...]) -> dict[str, Any]:
+    """No `statusCode` unless the catalog overrides AWS's: on DEFAULT_4XX/5XX one would replace the status of every
+    other 4xx/5xx (the Gateway response types table)."""
+    answer: dict[str, Any] = {"responseTemplates": {"application/json": gateway_response_template(response)}}
+    if response.status_code is not None:
+        answer["statusCode"] = response.status_code
+    if parameters := gateway_response_cors_parameters(cors_origins):
+        answer["responseParameters"] = parameters
+    return answer
+
+
+def body_hash(body: str) -> str:
+    """What the Deployment's trigger holds: a new document makes a new deployment, the same one none."""
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def serialized(body: Mapping[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 class Api(pulumi.ComponentResource):
@@ -127,71 +292,53 @@ class Api(pulumi.ComponentResource):
         functions: Mapping[str, aws.lambda_.Function],
         user_pool_arn: pulumi.Input[str],
         settings: StackSettings,
+        document: Mapping[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("serverless-platform:api:Api", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        served = document if document is not None else skeleton_document(routes)
+        routed = {route.function.name: functions[route.function.name] for route in routes}
+
+        def body_of(resolved: list[Any]) -> str:
+            pool_arn, *arns = resolved
+            definition = ApiDefinition(
+                routes=routes,
+                invoke_arns=dict(zip(routed, arns, strict=True)),
+                user_pool_arn=pool_arn,
+                gateway_responses=gateway_responses,
+                method_not_allowed=method_not_allowed,
+                binary_media_types=binary_media_types,
+                cors_origins=settings.cors_allowed_origins,
+            )
+            return serialized(openapi_body(served, definition))
+
+        self.body: pulumi.Output[str] = pulumi.Output.all(
+            user_pool_arn, *[function.invoke_arn for function in routed.values()]
+        ).apply(body_of)
         self.rest_api = aws.apigateway.RestApi(
-            f"{name}-rest-api",
+            # Not `-rest-api`, the hand-made API's name: a stack made before gets a new API, and its old one is
+            # deleted whole, after. On the old API, deleting the old method resources after the import could delete
+            # the methods the import just made (docs/deploying.md, "Upgrading").
+            f"{name}-openapi",
             name=f"{settings.prefix}api",
             description="serverless-platform API: routes from lambdas.catalog",
-            binary_media_types=list(binary_media_types),
-            minimum_compression_size=str(MINIMUM_COMPRESSION_SIZE),
+            body=self.body,
+            # The API becomes exactly the document: what it no longer holds (a removed route) is deleted.
+            put_rest_api_mode="overwrite",
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
             tags=settings.tags or None,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self._name = name
-        self._cors_origins = settings.cors_allowed_origins
-        self.served: list[pulumi.Resource] = []
-        # Everything the stage's deployment is a snapshot of; the Deployment's trigger is its hash.
-        self.snapshot: dict[str, pulumi.Input[Any]] = {
-            "restApi": {
-                "binaryMediaTypes": self.rest_api.binary_media_types,
-                "minimumCompressionSize": self.rest_api.minimum_compression_size,
-            },
-            "methodSettings": method_settings(settings),
-        }
-
-        self.resources: dict[str, pulumi.Input[str]] = {"/": self.rest_api.root_resource_id}
-        for path in resource_tree(tuple(route.path for route in routes)):
-            parent, _, part = path.rpartition("/")
-            self.resources[path] = self._served(
-                f"resource-{path}",
-                aws.apigateway.Resource,
-                rest_api=self.rest_api.id,
-                parent_id=self.resources[parent or "/"],
-                path_part=part,
-            ).id
-
-        self.authorizer = None
-        if any(not route.public for route in routes):
-            self.authorizer = self._served(
-                "authorizer",
-                aws.apigateway.Authorizer,
-                name=AUTHORIZER_NAME,
-                rest_api=self.rest_api.id,
-                type="COGNITO_USER_POOLS",
-                provider_arns=[user_pool_arn],
-                identity_source=IDENTITY_SOURCE,
-            )
-
         for route in routes:
-            self._route(name, route, functions[route.function.name])
-
-        for path in dict.fromkeys(route.path for route in routes):
-            self._method_not_allowed(path, method_not_allowed)
-        self._cors_preflights(routes)
-
-        for response in gateway_responses:
-            self._gateway_response(response)
-
+            self._permission(name, route, functions[route.function.name])
+        # A stage serves the snapshot its deployment took: a new document needs a new deployment. Made after the
+        # RestApi's PutRestApi (it names the API), so the snapshot is the new document, removals included.
         self.deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=self.rest_api.id,
-            description="Routes from lambdas.catalog",
-            triggers={"snapshot": pulumi.Output.from_input(self.snapshot).apply(deployment_fingerprint)},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=self.served),
+            description="The OpenAPI document of lambdas.catalog's routes",
+            triggers={"body": self.body.apply(body_hash)},
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.stage = self._stage(name, settings)
         self.invoke_url = self.stage.invoke_url
@@ -201,36 +348,8 @@ class Api(pulumi.ComponentResource):
             {"restApiId": self.rest_api.id, "stageName": self.stage.stage_name, "invokeUrl": self.invoke_url}
         )
 
-    def _served(
-        self, key: str, kind: type[Served], depends_on: list[pulumi.Resource] | None = None, **args: Any
-    ) -> Served:
-        """Declares a resource the deployment snapshots (made before it), with its arguments in the snapshot."""
-        resource = kind(f"{self._name}-{key}", **args, opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on))
-        self.snapshot[key] = {arg: value for arg, value in args.items() if arg not in _ID_ARGUMENTS}
-        self.served.append(resource)
-        return resource
-
-    def _route(self, name: str, route: Route, function: aws.lambda_.Function) -> None:
-        """The method, its proxy integration, and the function's permission to be invoked by it."""
-        method = self._served(
-            f"method-{route.method}-{route.path}",
-            aws.apigateway.Method,
-            rest_api=self.rest_api.id,
-            resource_id=self.resources[route.path],
-            http_method=route.method,
-            authorization="NONE" if route.public else "COGNITO_USER_POOLS",
-            authorizer_id=None if route.public or self.authorizer is None else self.authorizer.id,
-        )
-        self._served(
-            f"integration-{route.method}-{route.path}",
-            aws.apigateway.Integration,
-            rest_api=self.rest_api.id,
-            resource_id=method.resource_id,
-            http_method=method.http_method,
-            type="AWS_PROXY",
-            integration_http_method="POST",
-            uri=function.invoke_arn,
-        )
+    def _permission(self, name: str, route: Route, function: aws.lambda_.Function) -> None:
+        """The function's permission to be invoked by this route's method."""
         aws.lambda_.Permission(
             f"{name}-invoke-{route.method}-{route.path}",
             statement_id=statement_id(route),
@@ -242,126 +361,6 @@ class Api(pulumi.ComponentResource):
             # Its statement id is fixed: a replacement made before the old one is deleted would collide with it
             # in the function's policy (ResourceConflictException).
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
-        )
-
-    def _method_not_allowed(self, path: str, not_allowed: MethodNotAllowed) -> None:
-        """`ANY` answered by a MOCK integration: API Gateway prefers a declared method, so only undeclared ones
-        land here. No authorizer: a wrong method is a 405 whoever asks."""
-        self._mock(
-            path,
-            "ANY",
-            str(not_allowed.status),
-            integration={
-                # A MOCK reads its status from the mapped request: a body passed through unmapped (form, multipart,
-                # text) is no `{"statusCode": ...}`, and the MOCK answers 500. So every content type clients send is
-                # mapped, and NEVER passes anything else through: API Gateway answers those 415
-                # (UNSUPPORTED_MEDIA_TYPE).
-                "request_templates": method_not_allowed_templates(not_allowed),
-                "passthrough_behavior": "NEVER",
-                # Binary bodies (multipart, octet-stream) reach the template as base64 text; the template ignores
-                # them.
-                "content_handling": "CONVERT_TO_TEXT",
-            },
-            method_response={"response_models": {"application/json": "Error"}},
-            # No selection pattern: the default response, whatever the mock's status.
-            integration_response={
-                "response_templates": {
-                    "application/json": origin_override(self._cors_origins) + error_template(not_allowed.message)
-                }
-            },
-        )
-
-    def _cors_preflights(self, routes: tuple[Route, ...]) -> None:
-        """`OPTIONS` on every resource, answered by a MOCK integration (section "CORS" below)."""
-        if not self._cors_origins:
-            return
-        methods: dict[str, list[str]] = {}
-        for route in routes:
-            methods.setdefault(route.path, []).append(route.method)
-        for path, path_methods in methods.items():
-            self._cors_preflight(path, cors.preflight_headers(None, (), path_methods))
-
-    def _cors_preflight(self, path: str, static_headers: dict[str, str]) -> None:
-        headers = [*static_headers, "Access-Control-Allow-Origin"]
-        # No authorizer: a browser's preflight never carries the token.
-        self._mock(
-            path,
-            "OPTIONS",
-            "200",
-            integration={
-                "request_templates": {"application/json": json.dumps({"statusCode": 200})},
-                "passthrough_behavior": "WHEN_NO_MATCH",
-            },
-            method_response={"response_parameters": {f"method.response.header.{header}": False for header in headers}},
-            integration_response={
-                "response_parameters": {
-                    f"method.response.header.{header}": f"'{value}'" for header, value in static_headers.items()
-                },
-                "response_templates": {"application/json": origin_override(self._cors_origins)},
-            },
-        )
-
-    def _mock(
-        self,
-        path: str,
-        http_method: str,
-        status: str,
-        *,
-        integration: dict[str, Any],
-        method_response: dict[str, Any],
-        integration_response: dict[str, Any],
-    ) -> None:
-        """`http_method` on `path` answered by API Gateway itself (a MOCK integration), with no authorizer: the
-        method, its integration, and the one response each declares, with `status`."""
-        method = self._served(
-            f"method-{http_method}-{path}",
-            aws.apigateway.Method,
-            rest_api=self.rest_api.id,
-            resource_id=self.resources[path],
-            http_method=http_method,
-            authorization="NONE",
-        )
-        mock = self._served(
-            f"integration-{http_method}-{path}",
-            aws.apigateway.Integration,
-            rest_api=self.rest_api.id,
-            resource_id=method.resource_id,
-            http_method=method.http_method,
-            type="MOCK",
-            **integration,
-        )
-        response = self._served(
-            f"method-response-{http_method}-{path}",
-            aws.apigateway.MethodResponse,
-            rest_api=self.rest_api.id,
-            resource_id=method.resource_id,
-            http_method=method.http_method,
-            status_code=status,
-            **method_response,
-        )
-        self._served(
-            f"integration-response-{http_method}-{path}",
-            aws.apigateway.IntegrationResponse,
-            # API Gateway refuses an integration response before its integration exists.
-            depends_on=[mock],
-            rest_api=self.rest_api.id,
-            resource_id=method.resource_id,
-            http_method=method.http_method,
-            status_code=response.status_code,
-            **integration_response,
-        )
-
-    def _gateway_response(self, response: GatewayResponse) -> None:
-        """No `status_code` unless the catalog overrides AWS's: on DEFAULT_4XX/5XX one would replace the status of
-        every other 4xx/5xx (the Gateway response types table)."""
-        self._served(
-            f"response-{response.response_type}",
-            aws.apigateway.Response,
-            rest_api_id=self.rest_api.id,
-            response_type=response.response_type,
-            status_code=None if response.status_code is None else str(response.status_code),
-            response_templates={"application/json": gateway_response_template(response)},
-            response_parameters=gateway_response_cors_parameters(self._cors_origins),
         )
 
     def _stage(self, name: str, settings: StackSettings) -> aws.apigateway.Stage:

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from infra import names
 from infra.functions import LambdaFunction
-from infra.settings import StackSettings
+from infra.settings import SettingsError, StackSettings
 from lambdas.catalog import UserPool
 
 _PASSWORD_RULES = {
@@ -41,6 +41,17 @@ def lambda_config_argument(trigger: str) -> str:
     return argument
 
 
+def email_configuration(settings: StackSettings) -> aws.cognito.UserPoolEmailConfigurationArgs | None:
+    """Through the stack's SES identity (DEVELOPER: SES's quotas, the account's own sender), or Cognito's default."""
+    if settings.ses_identity_arn is None:
+        return None
+    return aws.cognito.UserPoolEmailConfigurationArgs(
+        email_sending_account="DEVELOPER",
+        source_arn=settings.ses_identity_arn,
+        from_email_address=settings.ses_from_address,
+    )
+
+
 class Auth(pulumi.ComponentResource):
     """Email-as-username sign-in with the catalog's password policy; MFA per stack. `triggers` maps a LambdaConfig
     name to its deployed function; each may be invoked by this pool only."""
@@ -54,6 +65,8 @@ class Auth(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("serverless-platform:auth:Auth", name, None, opts)
+        if problem := settings.email_sender_problem():
+            raise SettingsError(problem)
         child = pulumi.ResourceOptions(parent=self)
         lambda_config = {lambda_config_argument(key): fn.function.arn for key, fn in sorted(triggers.items())}
         mfa_on = settings.mfa != "OFF"
@@ -76,6 +89,7 @@ class Auth(pulumi.ComponentResource):
             ),
             admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=False),
             lambda_config=aws.cognito.UserPoolLambdaConfigArgs(**lambda_config) if lambda_config else None,
+            email_configuration=email_configuration(settings),
             deletion_protection="ACTIVE" if settings.deletion_protection else "INACTIVE",
             tags=settings.tags or None,
             opts=child,

@@ -101,17 +101,24 @@ def tls_only_policy(bucket_arn: str) -> str:
 
 
 def lifecycle_rule(expiry: Expiry) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
-    """Deletes the objects under the expiry's prefix, and their old versions on a versioned bucket, after its days."""
+    """The expiry's rule. S3 refuses `ExpiredObjectDeleteMarker` beside `Days` in one expiration; with `Days` it
+    removes expired delete markers itself once they are that old (S3 User Guide, "Removing expired object delete
+    markers"), so the flag goes on the rules that keep current objects."""
+    expiration = (
+        aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expiry.days)
+        if expiry.days is not None
+        else aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True)
+    )
     return aws.s3.BucketLifecycleConfigurationRuleArgs(
         id=expiry.rule_id,
         status="Enabled",
         filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=expiry.prefix),
-        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expiry.days),
+        expiration=expiration,
         noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-            noncurrent_days=expiry.days
+            noncurrent_days=expiry.noncurrent_days
         ),
         abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-            days_after_initiation=expiry.days
+            days_after_initiation=expiry.days or expiry.noncurrent_days
         ),
     )
 
@@ -137,7 +144,7 @@ class Buckets(pulumi.ComponentResource):
     def _bucket(self, name: str, declared: Bucket, settings: StackSettings) -> aws.s3.Bucket:
         child = pulumi.ResourceOptions(parent=self)
         # Bucket names are global across all accounts: a prefix plus a random suffix cannot collide.
-        prefix = names.bucket_prefix(settings.prefix, declared.name)
+        prefix = names.bucket_prefix(settings.project, settings.stack, declared.name)
         bucket = aws.s3.Bucket(
             name,
             bucket_prefix=prefix,
@@ -195,13 +202,13 @@ class Buckets(pulumi.ComponentResource):
                 rules=[lifecycle_rule(expiry) for expiry in declared.expiries],
                 opts=child,
             )
-        if settings.cors_allowed_origins:
+        if settings.bucket_origins:
             aws.s3.BucketCorsConfiguration(
                 f"{name}-cors",
                 bucket=bucket.id,
                 cors_rules=[
                     aws.s3.BucketCorsConfigurationCorsRuleArgs(
-                        allowed_origins=list(settings.cors_allowed_origins),
+                        allowed_origins=list(settings.bucket_origins),
                         allowed_methods=list(settings.cors_allowed_methods),
                         allowed_headers=["Content-Type", "Content-MD5", "x-amz-checksum-sha256"],
                         expose_headers=["ETag"],

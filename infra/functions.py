@@ -116,8 +116,9 @@ def policy_document(statements: list[dict[str, Any]]) -> str:
 
 
 def function_name_for(settings: StackSettings, short_name: str) -> str:
-    """The function's physical name, which its role shares: valid for both, or a clear error at preview."""
-    return names.IAM_ROLE.check(names.LAMBDA_FUNCTION.check(f"{settings.prefix}{short_name}"))
+    """The function's physical name, which its role shares: valid for both (shortened with a hash past their 64
+    characters), or a clear error at preview."""
+    return names.IAM_ROLE.check(names.LAMBDA_FUNCTION.fit(f"{settings.prefix}{short_name}"))
 
 
 class LambdaFunction(pulumi.ComponentResource):
@@ -134,6 +135,7 @@ class LambdaFunction(pulumi.ComponentResource):
         grants: pulumi.Input[list[dict[str, Any]]],
         environment: Mapping[str, pulumi.Input[str]],
         settings: StackSettings,
+        reserved_concurrency: int | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("serverless-platform:compute:Function", name, None, opts)
@@ -175,6 +177,8 @@ class LambdaFunction(pulumi.ComponentResource):
             architectures=[settings.lambda_architecture],
             memory_size=settings.lambda_memory_mb,
             timeout=settings.lambda_timeout_seconds,
+            # None leaves the provider's default (-1: no reservation, the account's unreserved pool).
+            reserved_concurrent_executions=reserved_concurrency,
             code=pulumi.FileArchive(str(artifact.path)),
             source_code_hash=artifact.sha256,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(environment)),
@@ -219,6 +223,7 @@ class Functions(pulumi.ComponentResource):
                 grants=grants,
                 environment={**shared_environment, **powertools_environment(function.name, settings)},
                 settings=settings,
+                reserved_concurrency=function.reserved_concurrency,
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs({key: fn.function.arn for key, fn in self.functions.items()})

@@ -2,13 +2,19 @@
 which name, which rule and what to change, instead of an API error halfway through `pulumi up`.
 
 Names are `<project>-<stack>-<catalog name>`: a stack name may hold `.` or `_` (Pulumi allows both), a catalog
-name `_` (`sla_errors`). Bucket prefixes are converted (S3 allows neither); everything else is refused.
+name `_` (`sla_errors`). Bucket prefixes are converted (S3 allows neither); everything else is refused. A name
+longer than its rule allows is shortened, deterministically, with a hash of the whole name in place of its end
+(`fit`): stack names of up to 30 characters (`production`, `prod-eu-west-1`) make valid names everywhere.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+
+# Characters of a hash that stands in for what a shortened name leaves out: 8 hex digits, 2^32 values.
+HASH_LENGTH = 8
 
 
 class InvalidName(ValueError):
@@ -36,6 +42,17 @@ class NameRule:
                 "rename the stack (or set the name's config key) without them"
             )
         return name
+
+    def fit(self, name: str) -> str:
+        """`name`, or when it is too long, its start and a hash of all of it (same name in, same name out)."""
+        return self.check(shortened(name, self.max_length))
+
+
+def shortened(name: str, max_length: int) -> str:
+    if len(name) <= max_length:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:HASH_LENGTH]
+    return f"{name[: max_length - HASH_LENGTH - 1].rstrip('-_.')}-{digest}"
 
 
 # Lambda CreateFunction, FunctionName: `[a-zA-Z0-9-_]+`, at most 64 characters.
@@ -66,17 +83,24 @@ _IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")
 _BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 
 
-def bucket_prefix(stack_prefix: str, bucket: str) -> str:
+def bucket_prefix(project: str, stack: str, bucket: str) -> str:
     """`<project>-<stack>-<bucket>-`, made S3-valid: lowercase, `_` and `.` as `-` (dots also break TLS for
-    virtual-hosted-style requests, S3's default addressing), then checked as the names it will make."""
-    prefix = re.sub(r"[_.]", "-", f"{stack_prefix}{bucket}-".lower())
+    virtual-hosted-style requests, S3's default addressing), then checked as the names it will make. Longer than 37
+    characters (`serverless-platform-production-avatars-` is 39), it is `<stack>-<bucket>-<hash>-`, the stack cut
+    short if need be, where the hash of the full form keeps two projects (or two long stacks) apart."""
+    prefix = _s3_words(f"{project}-{stack}-{bucket}") + "-"
     if len(prefix) > MAX_BUCKET_PREFIX:
-        raise InvalidName(
-            f"S3 bucket prefix {prefix!r} is longer than {MAX_BUCKET_PREFIX} characters (S3's 63 minus the "
-            f"provider's {BUCKET_SUFFIX_LENGTH}-character unique suffix): use a shorter stack name"
-        )
+        digest = hashlib.sha256(prefix.encode()).hexdigest()[:HASH_LENGTH]
+        room = MAX_BUCKET_PREFIX - HASH_LENGTH - 2  # the hyphens before and after the hash
+        words = _s3_words(bucket)[:room].strip("-")
+        stack_words = _s3_words(stack)[: room - len(words) - 1].strip("-")
+        prefix = f"{stack_words}-{words}-{digest}-" if stack_words else f"{words}-{digest}-"
     bucket_name(prefix + "0" * BUCKET_SUFFIX_LENGTH)
     return prefix
+
+
+def _s3_words(text: str) -> str:
+    return re.sub(r"[_.]", "-", text.lower())
 
 
 def bucket_name(name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -15,6 +16,7 @@ from infra.functions import Functions
 from infra.settings import PROJECT, StackSettings
 from lambdas import catalog
 from lambdas.catalog import Bucket, Function, GatewayResponse, Route, Table, UserPool, cors
+from lambdas.platform import openapi
 
 PRE_SIGN_UP = "PreSignUp"
 
@@ -32,6 +34,8 @@ class Declarations:
     method_not_allowed: MethodNotAllowed
     binary_media_types: tuple[str, ...]
     user_pool_triggers: Mapping[str, Function] = field(default_factory=dict)
+    # The OpenAPI document the API serves, which the deployed API is declared from; None: one made of the routes.
+    document: Mapping[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def from_catalog(cls) -> Declarations:
@@ -45,6 +49,7 @@ class Declarations:
             method_not_allowed=MethodNotAllowed(catalog.METHOD_NOT_ALLOWED_STATUS, catalog.METHOD_NOT_ALLOWED_MESSAGE),
             binary_media_types=catalog.BINARY_MEDIA_TYPES,
             user_pool_triggers=catalog.USER_POOL_TRIGGERS,
+            document=openapi.document(),
         )
 
     def enabled_triggers(self, settings: StackSettings) -> dict[str, Function]:
@@ -127,6 +132,7 @@ def build_stack(settings: StackSettings, declared: Declarations) -> Platform:
         functions={key: fn.function for key, fn in functions.functions.items() if key in routed},
         user_pool_arn=auth.user_pool.arn,
         settings=settings,
+        document=declared.document,
     )
     region: pulumi.Input[str] = aws.config.region or aws.get_region_output().region
     outputs = catalog.stack_outputs(

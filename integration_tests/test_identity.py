@@ -79,6 +79,9 @@ def test_signing_up_twice_is_409(api: Api, user: SignedInUser) -> None:
         ({"password": "all-lower-case-42"}, "body.password", "uppercase"),
         ({"password": "NoSymbolsAtAll42"}, "body.password", "symbol"),
         ({"password": "No-Digits-At-All"}, "body.password", "number"),
+        ({"password": "\x1fCorrect-Horse-42"}, "body.password", "control characters"),
+        ({"password": "Correct\rHorse-42"}, "body.password", "control characters"),
+        ({"password": "Correct-Horse-42\u3000"}, "body.password", "must not begin or end with a space"),
         ({"email": "not-an-email"}, "body.email", "email"),
         ({"email": "two@@example.com"}, "body.email", "email"),
         ({"name": ""}, "body.name", "at least 1"),
@@ -122,6 +125,8 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_401(api: Api, user: S
         {"password": "x"},
         {"email": "nope", "password": "x"},
         {"email": "a@example.com", "password": ""},
+        {"email": "a@example.com", "password": " Correct-Horse-42"},  # no password can begin with a space
+        {"email": "a@example.com", "password": "Correct-Horse-42\n"},
     ],
 )
 def test_an_invalid_login_is_400(api: Api, body: dict[str, str]) -> None:

@@ -52,17 +52,27 @@ def test_the_worked_example(api: Api, member: SignedInUser) -> None:
     assert rest.json()["nextCursor"] is None
 
 
-def test_too_many_points_is_409_and_a_float_is_400(api: Api, member: SignedInUser) -> None:
+def test_too_many_points_is_409_and_a_fraction_is_400(api: Api, member: SignedInUser) -> None:
     load_worked_example(api, member)
 
     too_many = api.post("/points/spend", json={"points": 11301}, headers=member.headers)
-    decimal = api.post("/points/spend", data='{"points": 5.0}', headers=member.headers)
+    decimal = api.post("/points/spend", data='{"points": 5.5}', headers=member.headers)
 
     assert too_many.status_code == 409
     assert too_many.json()["errors"][0]["field"] == "body.points"
     assert decimal.status_code == 400
     assert decimal.json()["errors"][0]["field"] == "body.points"
     assert api.get("/points/balance", headers=member.headers).json()["MILLER COORS"] == 10000
+
+
+def test_an_integral_number_counts_as_the_integer_json_schema_says_it_is(api: Api, member: SignedInUser) -> None:
+    load_worked_example(api, member)
+
+    spent = api.post("/points/spend", data='{"points": 5000.0}', headers=member.headers)
+
+    assert spent.status_code == 200, spent.text
+    assert sum(entry["points"] for entry in spent.json()) == -5000
+    assert api.get("/points/balance", headers=member.headers).json()["MILLER COORS"] == 5300
 
 
 def test_a_retry_with_the_same_idempotency_key_spends_once(api: Api, member: SignedInUser) -> None:

@@ -1,8 +1,11 @@
 """Lambda-like containers for the embedded stack: a process per container, per function.
 
 A request takes a warm container of its function if one is idle, or starts one (a cold start: a fresh interpreter
-imports the handler, so module state is the container's own) while the function runs fewer than its concurrency
-limit. Above the limit the invocation is throttled, as Lambda throttles a synchronous invoke (no queue). A new
+imports the handler, so module state is the container's own) while the function runs fewer containers than the
+machine's cap (`FunctionSettings.concurrency`). Past the cap the request waits for a container of the function to
+be free, in the order requests came, within API Gateway's integration timeout: deployed, it would have run (an
+account runs 1,000 executions at once). Only a function's declared reserved concurrency throttles, as Lambda
+throttles a synchronous invoke past it (`Function.reserved_concurrency`, which the Pulumi program deploys). A new
 deployment (`retire()`, on a code change) lets in-flight requests finish in their old containers and sends new ones
 to new containers. Each invocation logs Lambda's REPORT line, with the init duration on a cold start.
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import json
 import logging
@@ -47,15 +51,17 @@ class FunctionSettings:
 
     timeout_seconds: float = DEPLOYED.lambda_timeout_seconds
     memory_mb: int = DEPLOYED.lambda_memory_mb
-    # Containers per function at most. Deployed, a function shares the account's concurrency (1,000 by default);
-    # here each container is a process, so the default is what a laptop runs comfortably and 16 clients need.
+    # Containers per function at most: the machine's cap, not Lambda's. Deployed, a function shares the account's
+    # concurrency (1,000 by default); here each container is a process, so the default is what a laptop runs
+    # comfortably and 16 clients need. Requests past it wait for a free container (they are not throttled).
     concurrency: int = 16
     # API Gateway's integration timeout for a REST API (its default and, without a quota increase, its maximum).
     integration_timeout_seconds: float = 29.0
 
 
 class Throttled(Exception):
-    """Lambda's 429 TooManyRequestsException: the function already runs as many containers as it may."""
+    """Lambda's 429 TooManyRequestsException: the function already runs as many invocations as its reserved
+    concurrency allows."""
 
 
 class FunctionFailed(Exception):
@@ -240,6 +246,11 @@ class Answers:
         return self._lines.popleft()
 
 
+def _stopping(waiting: asyncio.Future[Container | None]) -> None:
+    if not waiting.done():
+        waiting.set_exception(FunctionFailed("the stack is stopping"))
+
+
 def _time_out(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_exception(TimeoutError())
@@ -247,14 +258,28 @@ def _time_out(waiter: asyncio.Future[None]) -> None:
 
 @dataclass
 class Fleet:
-    """One function's containers: those waiting for an event, and how many exist."""
+    """One function's containers: those waiting for an event, how many exist, and the requests waiting for one
+    (each is given a free container, or None: a slot to start one in)."""
 
     idle: list[Container] = field(default_factory=list)
     size: int = 0
+    queue: collections.deque[asyncio.Future[Container | None]] = field(default_factory=collections.deque)
+
+    def in_flight(self) -> int:
+        """Invocations running or waiting for a container: what Lambda counts against reserved concurrency."""
+        return self.size - len(self.idle) + len(self.queue)
+
+    def next_waiting(self) -> asyncio.Future[Container | None] | None:
+        while self.queue:
+            waiting = self.queue.popleft()
+            if not waiting.done():
+                return waiting
+        return None
 
 
 class Containers:
-    """Every function's containers, created on demand up to the concurrency limit and reused while warm."""
+    """Every function's containers, created on demand up to the machine's cap and reused while warm; requests past
+    the cap wait for one."""
 
     def __init__(self, settings: FunctionSettings | None = None) -> None:
         self.settings = settings or FunctionSettings()
@@ -268,7 +293,7 @@ class Containers:
     async def invoke(self, function: Function, payload: bytes, request_id: str) -> dict[str, Any]:
         """The function's result for the event `payload` (JSON); a failure is one of this module's exceptions."""
         integration_deadline = time.monotonic() + self.settings.integration_timeout_seconds
-        container = self._acquire(function)
+        container = await self._acquire(function, integration_deadline)
         try:
             answer = await container.invoke(payload, request_id, integration_deadline)
         except IntegrationTimedOut:
@@ -321,7 +346,14 @@ class Containers:
             container.stop()
 
     def close(self) -> None:
-        self._closed = True
+        with self._lock:
+            self._closed = True
+            waiting = [queued for fleet in self._fleets.values() for queued in fleet.queue]
+            for fleet in self._fleets.values():
+                fleet.queue.clear()
+        for queued in waiting:  # close() runs in another thread than the requests' event loop
+            with contextlib.suppress(RuntimeError):  # the loop is already closed: nothing waits any more
+                queued.get_loop().call_soon_threadsafe(_stopping, queued)
         self.retire()
 
     def containers(self, function: Function) -> int:
@@ -329,42 +361,98 @@ class Containers:
         with self._lock:
             return self._fleets.get(function.name, Fleet()).size
 
-    def _acquire(self, function: Function) -> Container:
+    def waiting(self, function: Function) -> int:
+        """How many of the function's requests wait for a container (past the machine's cap)."""
+        with self._lock:
+            return len(self._fleets.get(function.name, Fleet()).queue)
+
+    async def _acquire(self, function: Function, integration_deadline: float) -> Container:
         with self._lock:
             if self._closed:
                 raise FunctionFailed("the stack is stopping")
             fleet = self._fleets.setdefault(function.name, Fleet())
-            if fleet.idle:
-                return fleet.idle.pop()  # the most recently used: the warmest, as Lambda prefers
-            if fleet.size >= self.settings.concurrency:
+            reserved = function.reserved_concurrency
+            if reserved is not None and fleet.in_flight() >= reserved:
                 log_for(function).warning(
-                    "throttled: %s already runs %d containers (its concurrency limit)", function.name, fleet.size
+                    "throttled: %s already runs %d invocations (its reserved concurrency)", function.name, reserved
                 )
                 raise Throttled(function.name)
-            fleet.size += 1
-            generation = self.generation
+            if fleet.idle:
+                return fleet.idle.pop()  # the most recently used: the warmest, as Lambda prefers
+            waiting: asyncio.Future[Container | None] | None = None
+            if fleet.size < self.settings.concurrency:
+                fleet.size += 1
+            else:
+                waiting = asyncio.get_running_loop().create_future()
+                fleet.queue.append(waiting)
+                queued = len(fleet.queue)
+        if waiting is None:
+            return self._start(function, fleet)
+        log_for(function).info(
+            "queued: %s runs %d containers, this machine's cap; %d requests wait", function.name, fleet.size, queued
+        )
         try:
-            return Container(function, self.settings, generation)
+            async with asyncio.timeout(max(integration_deadline - time.monotonic(), 0)):
+                given = await waiting
+        except BaseException as stopped_waiting:  # API Gateway's timeout, or the request is cancelled
+            with self._lock:
+                if waiting in fleet.queue:
+                    fleet.queue.remove(waiting)
+            self._give_back(function, waiting)
+            if isinstance(stopped_waiting, TimeoutError):
+                raise IntegrationTimedOut from None
+            raise
+        # A container, or a slot to start one in: the container it replaces is gone.
+        return given if given is not None else self._start(function, fleet)
+
+    def _start(self, function: Function, fleet: Fleet) -> Container:
+        """A new container, in a slot already counted in `fleet.size`."""
+        try:
+            return Container(function, self.settings, self.generation)
         except OSError:
             with self._lock:
-                fleet.size -= 1
+                self._free_slot(fleet)
             raise
+
+    def _give_back(self, function: Function, waiting: asyncio.Future[Container | None]) -> None:
+        """What a request that stopped waiting was given meanwhile, if anything, goes to the next one."""
+        if waiting.done() and not waiting.cancelled() and waiting.exception() is None:
+            given = waiting.result()
+            if given is not None:
+                self._release(given)
+            else:
+                with self._lock:
+                    self._free_slot(self._fleets[function.name])
+        elif not waiting.done():
+            waiting.cancel()
 
     def _release(self, container: Container) -> None:
         with self._lock:
             current = container.generation == self.generation and not self._closed and container.alive
             if current:
-                self._fleets[container.function.name].idle.append(container)
+                fleet = self._fleets[container.function.name]
+                waiting = fleet.next_waiting()
+                if waiting is not None:
+                    waiting.set_result(container)
+                else:
+                    fleet.idle.append(container)
                 return
         self._discard(container)
 
     def _discard(self, container: Container, kill: bool = False) -> None:
         with self._lock:
-            self._fleets[container.function.name].size -= 1
+            self._free_slot(self._fleets[container.function.name])
         if kill:
             container.kill()
         else:  # the request that used it last need not wait for it to exit
             threading.Thread(target=container.stop, name="container-stop", daemon=True).start()
+
+    def _free_slot(self, fleet: Fleet) -> None:
+        """One container fewer: the first waiting request starts one in its place (called with the lock held)."""
+        if self._closed or (waiting := fleet.next_waiting()) is None:
+            fleet.size -= 1
+        else:
+            waiting.set_result(None)
 
     def _report(
         self,

@@ -52,10 +52,14 @@ class Table:
 
 @dataclass(frozen=True)
 class Expiry:
-    """A bucket lifecycle rule: objects under `prefix` are deleted `days` after they were written."""
+    """A bucket lifecycle rule on the keys under `prefix`. Current objects are deleted `days` after they were
+    written (None: kept until a function deletes them). On a versioned bucket a delete only hides an object behind a
+    delete marker: its versions are deleted `noncurrent_days` after they stopped being current, and a delete marker
+    left with no version is removed. Every prefix a function may `s3:DeleteObject` under needs one."""
 
     prefix: str
-    days: int
+    days: int | None = None
+    noncurrent_days: int = 1
 
     @property
     def rule_id(self) -> str:
@@ -122,6 +126,10 @@ class Function:
     # The function of this service's code that deletes everything an account owns, given its sub (`module.name`):
     # DELETE /me (lambdas/accounts) calls each, through `owner_deletions()`, never by importing the service.
     owner_deletion: str | None = None
+    # Lambda's reserved concurrency: at most this many invocations at once, the next ones throttled (429; API
+    # Gateway answers them 500). None: the function shares the account's unreserved concurrency (1,000 by default).
+    # The Pulumi program deploys it (`reserved_concurrent_executions`) and the embedded stack throttles by it.
+    reserved_concurrency: int | None = None
 
     @property
     def module(self) -> str:

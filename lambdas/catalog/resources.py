@@ -45,10 +45,16 @@ USERS_TABLE = Table(
 )
 
 # Avatar images, private. `pending/` holds uploads not yet committed by their user item: what a function that died
-# mid-create left behind is deleted after a day. Committed images live under `avatars/`.
+# mid-create left behind is deleted after a day. Committed images live under `avatars/`, until their user is deleted.
+# The bucket is versioned: a deleted image stays as a noncurrent version, which is deleted a day later (both
+# prefixes: the users function may delete under each).
 AVATARS_PENDING_PREFIX = "pending/"
 AVATARS_PREFIX = "avatars/"
-AVATARS_BUCKET = Bucket(name="avatars", env_var="AVATARS_BUCKET", expiries=(Expiry(AVATARS_PENDING_PREFIX, days=1),))
+AVATARS_BUCKET = Bucket(
+    name="avatars",
+    env_var="AVATARS_BUCKET",
+    expiries=(Expiry(AVATARS_PENDING_PREFIX, days=1), Expiry(AVATARS_PREFIX, noncurrent_days=1)),
+)
 
 
 # Each user's points ledger, partitioned by the user's Cognito sub (`pk`); `sk` names the item: the ledger head

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from lambdas.catalog import USER_POOL
-from lambdas.identity.password_policy import MAX_LENGTH, broken_rules, policy_pattern
+from lambdas.identity.password_policy import MAX_LENGTH, PASSWORD_PATTERN, broken_form, broken_rules, policy_pattern
 from lambdas.shared.email_address import EmailAddress
 from lambdas.shared.models import WHITE_SPACE, RequestModel, ResponseModel, one_line, trimmed
 
@@ -29,6 +29,13 @@ def _meets_policy(password: str) -> str:
     return password
 
 
+def _could_be_a_password(password: str) -> str:
+    broken = broken_form(password)
+    if broken:
+        raise ValueError("; ".join(broken))
+    return password
+
+
 Email = Annotated[EmailAddress, Field(max_length=254), AfterValidator(_lower)]
 # Secrets are taken exactly as typed: RequestModel's whitespace trimming is turned off for them.
 Secret = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1)]
@@ -43,7 +50,7 @@ NewPassword = Annotated[
     Field(
         json_schema_extra={"pattern": policy_pattern()},
         description=f"The user pool's policy: {USER_POOL.password_min_length} to {MAX_LENGTH} characters with a "
-        "lowercase and an uppercase letter, a number and a symbol.",
+        "lowercase and an uppercase letter, a number and a symbol, on one line, with no space at either end.",
     ),
 ]
 
@@ -127,9 +134,21 @@ class MfaLogin(RequestModel):
     code: TotpCode
 
 
+# Any user's password, as a login sends it: the form Cognito takes for every password (the pattern states its
+# length, as NewPassword's does).
+Password = Annotated[
+    Secret,
+    AfterValidator(_could_be_a_password),
+    Field(
+        json_schema_extra={"pattern": PASSWORD_PATTERN},
+        description=f"1 to {MAX_LENGTH} characters on one line, with no space at either end, as typed.",
+    ),
+]
+
+
 class Login(RequestModel):
     email: Email
-    password: Annotated[Secret, Field(max_length=MAX_LENGTH)]
+    password: Password
 
 
 class Refresh(RequestModel):

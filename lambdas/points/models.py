@@ -5,14 +5,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from lambdas.points.rules import MAX_PAYER, MAX_POINTS
-from lambdas.shared.models import RequestModel, ResponseModel, one_line
+from lambdas.shared.models import RequestModel, ResponseModel, json_integer, one_line
 from lambdas.shared.timestamps import Timestamp
 
 
-def _json_integer(value: object) -> object:
-    # Strict, with our own sentence: pydantic's lax mode would take 5.0 and "5", and `True` is an int in Python.
-    if type(value) is not int:
-        raise ValueError("must be a JSON integer: not a decimal, a string or a boolean")
+def _within_bounds(value: int) -> int:
     if abs(value) > MAX_POINTS:
         raise ValueError("must be between -1000000000 and 1000000000")
     return value
@@ -30,9 +27,11 @@ def _positive(value: int) -> int:
     return value
 
 
-# The bounds are checked by `_json_integer` and the others, which name the rule broken; the schema states them for
+# The bounds are checked by `_within_bounds` and the others, which name the rule broken; the schema states them for
 # generated clients.
-Points = Annotated[int, BeforeValidator(_json_integer), Field(json_schema_extra={"maximum": MAX_POINTS})]
+Points = Annotated[
+    int, BeforeValidator(json_integer), AfterValidator(_within_bounds), Field(json_schema_extra={"maximum": MAX_POINTS})
+]
 Payer = one_line(MAX_PAYER)
 
 
@@ -42,7 +41,7 @@ class NewTransaction(RequestModel):
         Points,
         AfterValidator(_not_zero),
         Field(json_schema_extra={"minimum": -MAX_POINTS, "not": {"const": 0}}),
-    ] = Field(description='A non-zero JSON integer (5, not 5.0 or "5"); a negative one takes points back')
+    ] = Field(description='A non-zero integer (5, or 5.0: the same number; not "5"); a negative one takes points back')
     timestamp: Timestamp = Field(description="RFC 3339 date-time, e.g. 2020-11-02T14:00:00Z")
 
 
@@ -50,7 +49,7 @@ class Spend(RequestModel):
     points: Annotated[
         Points,
         AfterValidator(_positive),
-        Field(json_schema_extra={"minimum": 1}, description='A positive JSON integer (5, not 5.0 or "5")'),
+        Field(json_schema_extra={"minimum": 1}, description='A positive integer (5, or 5.0: the same number; not "5")'),
     ]
 
 

@@ -18,11 +18,16 @@ from pydantic.fields import FieldInfo
 
 WHITE_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # C0 and C1 controls and the line and paragraph separators: what one-line text (a name) must not hold.
-_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
 # In multi-line text (a message), tab, line feed and carriage return are allowed.
 _CONTROL_BUT_NEWLINES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-_HAS_CONTROL = re.compile(f"[{_CONTROL}]")
+_HAS_CONTROL = re.compile(f"[{CONTROL}]")
 _HAS_CONTROL_BUT_NEWLINES = re.compile(f"[{_CONTROL_BUT_NEWLINES}]")
+
+
+# Python reads a pattern's `$` as "at the end, or before a final line feed", ECMAScript and Rust as "at the end":
+# a pattern that must not admit a final line feed says so with this lookahead after its `^`.
+NO_LINE_FEED = "(?!.*\\n)"
 
 
 def trimmed(core: str) -> str:
@@ -30,8 +35,8 @@ def trimmed(core: str) -> str:
     return f"^[{WHITE_SPACE}]*{core}[{WHITE_SPACE}]*$"
 
 
-ONE_LINE_PATTERN = trimmed(f"[^{WHITE_SPACE}{_CONTROL}](?:[^{_CONTROL}]*[^{WHITE_SPACE}{_CONTROL}])?")
-OPTIONAL_ONE_LINE_PATTERN = trimmed(f"(?:[^{WHITE_SPACE}{_CONTROL}](?:[^{_CONTROL}]*[^{WHITE_SPACE}{_CONTROL}])?)?")
+ONE_LINE_PATTERN = trimmed(f"[^{WHITE_SPACE}{CONTROL}](?:[^{CONTROL}]*[^{WHITE_SPACE}{CONTROL}])?")
+OPTIONAL_ONE_LINE_PATTERN = trimmed(f"(?:[^{WHITE_SPACE}{CONTROL}](?:[^{CONTROL}]*[^{WHITE_SPACE}{CONTROL}])?)?")
 MULTI_LINE_PATTERN = trimmed(f"[^{_CONTROL_BUT_NEWLINES}]*")
 
 
@@ -56,6 +61,19 @@ def one_line(max_length: int) -> Any:
         AfterValidator(no_control_characters),
         Field(json_schema_extra={"pattern": ONE_LINE_PATTERN}),
     ]
+
+
+def json_integer(value: object) -> object:
+    """A pydantic before-validator for an integer field: what JSON Schema's `integer` admits, and nothing else.
+
+    JSON Schema counts a number with no fractional part as an integer, so `5.0` is 5 (as the document promises any
+    client); `5.5`, `"5"` and `true` are not, though pydantic's lax mode would take `"5"`, and `True` is an int in
+    Python."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if type(value) is not int:
+        raise ValueError("must be an integer: not a fraction, a string or a boolean")
+    return value
 
 
 def _is_unicode(value: str) -> bool:

@@ -20,8 +20,9 @@ class NewTenant(RequestModel):
         BeforeValidator(website),
         Field(
             max_length=2048,
-            json_schema_extra={"pattern": WEBSITE_PATTERN, "minLength": 4},
-            description="A domain name (example.com) or an http(s) URL, of which only the host is kept.",
+            json_schema_extra={"pattern": WEBSITE_PATTERN},
+            description="A domain name (example.com, bücher.de) or an http(s) URL, of which only the host is kept; "
+            "stored in lower case, an internationalised name in its xn-- form.",
         ),
     ]
     contact_email: EmailAddress

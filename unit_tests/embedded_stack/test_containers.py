@@ -1,4 +1,5 @@
-"""Lambda-like containers: parallel, isolated, limited, reused while warm, retired on a new deployment, timed out.
+"""Lambda-like containers: parallel, isolated, queued past the machine's cap, throttled past reserved concurrency,
+reused while warm, retired on a new deployment, timed out.
 
 No timing is asserted: overlapping invocations meet at a barrier (files in a folder), blocked ones wait at a gate
 the test opens. Only the timeouts under test are short.
@@ -207,23 +208,105 @@ def test_the_peak_is_read_from_the_kernel_only_after_pages_were_faulted_in(monke
     del memory
 
 
-def test_above_its_concurrency_limit_a_function_is_throttled(pool_with: Any, tmp_path: Path) -> None:
-    pool = pool_with(concurrency=1)
+def test_past_the_machines_cap_requests_wait_for_a_free_container_and_none_is_throttled(
+    pool_with: Any, tmp_path: Path
+) -> None:
+    pool = pool_with(concurrency=4)
+    arrived, gate = tmp_path / "arrived", tmp_path / "gate"
+    arrived.mkdir()
+    runs = [in_thread(lambda: invoke(pool, barrier=str(arrived), parties=1, gate=str(gate))) for _ in range(40)]
+    # The cap's containers run (each request noted its arrival); the other requests wait, none refused.
+    assert wait_until(lambda: pool.waiting(SLOW) == 36 and len(list(arrived.iterdir())) == 4)
+
+    assert pool.containers(SLOW) == 4
+    gate.touch()
+    for thread, _ in runs:
+        thread.join()
+    answers = [outcome.get("value") or outcome["error"] for _, outcome in runs]
+    assert all(isinstance(answer, dict) and answer["met"] for answer in answers), answers
+    assert len({answer["pid"] for answer in answers}) == 4  # the waiting requests ran in the same containers
+    assert (pool.containers(SLOW), pool.waiting(SLOW)) == (4, 0)
+
+
+def test_a_request_that_waits_for_a_container_past_the_integration_timeout_gets_504(
+    pool_with: Any, tmp_path: Path
+) -> None:
+    pool = pool_with(concurrency=1, integration_timeout_seconds=0.5)
     arrived, gate = tmp_path / "arrived", tmp_path / "gate"
     arrived.mkdir()
     thread, outcome = in_thread(lambda: invoke(pool, barrier=str(arrived), parties=1, gate=str(gate)))
     assert wait_until(lambda: any(arrived.iterdir()))
 
-    with pytest.raises(Throttled):
-        invoke(pool)
     response = gateway_client(pool).post("/slow", data="{}")
+
+    assert response.status_code == 504 and response.json["message"] == "Endpoint request timed out"
+    assert pool.waiting(SLOW) == 0  # it stopped waiting
+    gate.touch()
+    thread.join()
+    assert isinstance(outcome["error"], IntegrationTimedOut)  # the first one too, while its function ran on
+    assert wait_until(lambda: len(pool._fleets["slow"].idle) == 1)  # its container is free for the next request
+    assert invoke(pool)["calls"] == 2
+
+
+RESERVED = FixtureFunction(name="reserved", description="reserved concurrency 2", reserved_concurrency=2)
+
+
+def test_a_function_with_reserved_concurrency_2_throttles_the_third_concurrent_request(
+    pool_with: Any, tmp_path: Path
+) -> None:
+    pool = pool_with()
+    arrived, gate = tmp_path / "arrived", tmp_path / "gate"
+    arrived.mkdir()
+    runs = [
+        in_thread(lambda: invoke(pool, RESERVED, barrier=str(arrived), parties=2, gate=str(gate))) for _ in range(2)
+    ]
+    assert wait_until(lambda: len(list(arrived.iterdir())) == 2)
+
+    with pytest.raises(Throttled):
+        invoke(pool, RESERVED)
+    response = gateway_client(pool, RESERVED).post("/slow", data="{}")
 
     assert response.status_code == 500  # what API Gateway makes of Lambda's 429 for a proxy integration
     assert response.json["message"] == "Internal server error"
     gate.touch()
-    thread.join()
-    assert outcome["value"]["met"]
-    assert invoke(pool)["pid"] == outcome["value"]["pid"]  # the container is free again
+    for thread, _ in runs:
+        thread.join()
+    assert all(outcome["value"]["met"] for _, outcome in runs)
+    assert invoke(pool, RESERVED)["calls"] == 2  # below its reservation again: it runs, in a warm container
+
+
+def test_requests_waiting_for_a_container_count_against_reserved_concurrency(pool_with: Any, tmp_path: Path) -> None:
+    three = FixtureFunction(name="three", description="reserved concurrency 3", reserved_concurrency=3)
+    pool = pool_with(concurrency=1)
+    arrived, gate = tmp_path / "arrived", tmp_path / "gate"
+    arrived.mkdir()
+    runs = [in_thread(lambda: invoke(pool, three, barrier=str(arrived), parties=1, gate=str(gate))) for _ in range(3)]
+    assert wait_until(lambda: pool.waiting(three) == 2)
+
+    with pytest.raises(Throttled):
+        invoke(pool, three)  # one runs and two wait: three invocations, as many as Lambda would run
+
+    gate.touch()
+    for thread, _ in runs:
+        thread.join()
+    assert [outcome["value"]["calls"] for _, outcome in runs].count(1) == 1  # one container served all three
+
+
+def test_requests_waiting_for_a_container_when_the_stack_stops_fail_at_once(pool_with: Any, tmp_path: Path) -> None:
+    pool = pool_with(concurrency=1)
+    arrived, gate = tmp_path / "arrived", tmp_path / "gate"
+    arrived.mkdir()
+    running, _ = in_thread(lambda: invoke(pool, barrier=str(arrived), parties=1, gate=str(gate)))
+    waiting, outcome = in_thread(lambda: invoke(pool))
+    assert wait_until(lambda: pool.waiting(SLOW) == 1)
+
+    pool.close()
+    waiting.join()
+
+    assert isinstance(outcome["error"], FunctionFailed) and "stopping" in str(outcome["error"])
+    gate.touch()
+    running.join()
+    assert pool.containers(SLOW) == 0
 
 
 def test_a_new_deployment_sends_new_requests_to_new_containers_while_old_ones_finish(
@@ -313,9 +396,12 @@ def test_a_closed_pool_keeps_no_container(pool_with: Any) -> None:
         invoke(pool)  # a request that arrives while the stack stops starts no container
 
 
+@dataclass
 class SlowRoutes:
+    function: Function = SLOW
+
     def routes(self) -> tuple[Route, ...]:
-        return (Route("POST", "/slow", SLOW, public=True),)
+        return (Route("POST", "/slow", self.function, public=True),)
 
 
 class Anyone:
@@ -323,5 +409,5 @@ class Anyone:
         return {}
 
 
-def gateway_client(pool: Containers) -> GatewayClient:
-    return GatewayClient(Gateway(SlowRoutes(), Anyone(), functions=pool))  # type: ignore[arg-type]
+def gateway_client(pool: Containers, function: Function = SLOW) -> GatewayClient:
+    return GatewayClient(Gateway(SlowRoutes(function), Anyone(), functions=pool))  # type: ignore[arg-type]

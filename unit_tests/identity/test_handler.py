@@ -101,6 +101,8 @@ def test_the_same_email_twice_is_409(aws: Provisioned, no_trigger: None) -> None
         ({"password": "NoSymbolsHere42"}, "body.password", "symbol"),
         ({"password": "No-Numbers-Here"}, "body.password", "number"),
         ({"password": " Leading-Space-42"}, "body.password", "space"),
+        ({"password": "Correct-Horse-42\x1c"}, "body.password", "control characters"),
+        ({"password": "Correct\rHorse-42"}, "body.password", "control characters"),
         ({"email": "not-an-email"}, "body.email", "valid email"),
         ({"email": "ada@localhost"}, "body.email", "valid email"),
         ({"email": ""}, "body.email", ""),
@@ -288,7 +290,18 @@ def test_a_login_is_not_trimmed_a_password_is_taken_as_typed(aws: Provisioned, t
 
     result = call("POST", "/auth/login", {"email": user["email"], "password": f" {PASSWORD} "})
 
-    assert result.status == 401
+    # No password begins with a space (Cognito's form, stated in the document): a 400, where a trimmed one logs in.
+    assert result.status == 400, result.body
+    assert result.json()["errors"] == [{"field": "body.password", "message": "must not begin or end with a space"}]
+
+
+def test_a_login_password_outside_the_documented_form_is_400(aws: Provisioned) -> None:
+    result = call("POST", "/auth/login", {"email": "ada@example.com", "password": "Correct\rHorse-42"})
+
+    assert result.status == 400, result.body
+    assert result.json()["errors"] == [
+        {"field": "body.password", "message": "must be one line, without line breaks or control characters"}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ checks really run: see test_harness.py).
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,38 +102,17 @@ class Deployed:
         assert len(found) == 1, f"expected one {kind} with {inputs}, found {len(found)}"
         return found[0]
 
-    def api_paths(self) -> dict[str, str]:
-        """API Gateway resource id → the path it serves, rebuilt from parentId/pathPart as API Gateway would."""
-        rest_api = self.one("aws:apigateway/restApi:RestApi")
-        paths = {rest_api.state["rootResourceId"]: "/"}
-        pending = self.of_type("aws:apigateway/resource:Resource")
-        while pending:
-            resolvable = [r for r in pending if r.inputs["parentId"] in paths]
-            assert resolvable, "API resources whose parent is not in the API"
-            for resource in resolvable:
-                parent = paths[resource.inputs["parentId"]].rstrip("/")
-                paths[resource.state["__id"]] = f"{parent}/{resource.inputs['pathPart']}"
-                pending.remove(resource)
-        return paths
+    def body(self) -> dict[str, Any]:
+        """The OpenAPI document the REST API is declared from (its `body`)."""
+        return json.loads(self.one("aws:apigateway/restApi:RestApi").inputs["body"])
 
-    def methods(self) -> dict[tuple[str, str], Registered]:
-        """(HTTP method, path) → the Method resource."""
-        paths = self.api_paths()
-        found: dict[tuple[str, str], Registered] = {}
-        for method in self.of_type("aws:apigateway/method:Method"):
-            key = (method.inputs["httpMethod"], paths[method.inputs["resourceId"]])
-            assert key not in found, f"two methods for {key}"
-            found[key] = method
+    def operations(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """(HTTP method, path) → the body's operation; `ANY` for `x-amazon-apigateway-any-method`."""
+        found = {}
+        for path, operations in self.body()["paths"].items():
+            for method, operation in operations.items():
+                found[("ANY" if method == "x-amazon-apigateway-any-method" else method.upper(), path)] = operation
         return found
-
-    def attached(self, kind: str, method: Registered) -> list[Registered]:
-        """The integration(s) or responses of a kind on the same resource and HTTP method as `method`."""
-        return [
-            r
-            for r in self.of_type(kind)
-            if r.inputs["resourceId"] == method.inputs["resourceId"]
-            and r.inputs["httpMethod"] == method.inputs["httpMethod"]
-        ]
 
     def depends_on(self, resource: Registered) -> set[tuple[str, str]]:
         """(type, name) of every resource `resource` names in its `depends_on` option."""
@@ -163,9 +143,10 @@ Deploy = Callable[..., pulumi.Output[Any]]
 
 @pytest.fixture
 def deploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deploy]:
-    """`deploy(check, config={...}, declared=None, stack=None, program=main)`: runs the program (`program`, when
-    `declared` is None; else `build_stack` on those declarations)
-    and returns an Output that applies `check(Deployed)` after the last registration."""
+    """`deploy(check, config={...}, declared=None, stack=None, program=main, base_config=True)`: runs the program
+    (`program`, when `declared` is None; else `build_stack` on those declarations) with `config` over the base
+    config (unless `base_config` is False) and returns an Output that applies `check(Deployed)` after the last
+    registration."""
     mocks = RecordingMocks()
     created: list[pulumi.CustomResource] = []
     dependencies: dict[tuple[str, str], set[tuple[str, str]]] = {}
@@ -203,6 +184,7 @@ def deploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deploy]:
         declared: Declarations | None = None,
         stack: str | None = None,
         program: Callable[[], object] = main,
+        base_config: bool = True,
     ) -> pulumi.Output[Any]:
         if stack is not None:
             pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=False)
@@ -210,6 +192,9 @@ def deploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deploy]:
         declarations = declared or Declarations.from_catalog()
         artifact_dir = write_fake_artifacts(tmp_path / "build", {f.name for f in declarations.functions})
         values = {"aws:region": REGION, f"{PROJECT}:artifactDir": str(artifact_dir)}
+        if base_config:
+            # What a test leaves out: a stack that says Cognito's own sender is enough (test_email.py says more).
+            values |= {f"{PROJECT}:cognitoDefaultEmailIsEnough": "true"}
         values |= {key if ":" in key else f"{PROJECT}:{key}": _config_value(v) for key, v in (config or {}).items()}
         pulumi.runtime.set_all_config(values)
         if declared is None:
@@ -240,8 +225,6 @@ def deploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deploy]:
 
 
 def _config_value(value: Any) -> str:
-    import json
-
     return value if isinstance(value, str) else json.dumps(value)
 
 

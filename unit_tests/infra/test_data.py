@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 import pulumi
-import pytest
 
 from unit_tests.infra.conftest import STACK, Deployed
 from unit_tests.infra.declarations import RICH
@@ -114,10 +113,3 @@ def test_bucket_versioning_and_cors_follow_the_stack_config(deploy):
         },
         declared=RICH,
     )
-
-
-@pulumi.runtime.test
-def test_a_stack_name_too_long_for_a_bucket_prefix_fails_clearly(deploy):
-    with pytest.raises(ValueError, match="shorter stack name"):
-        deploy(lambda _: None, config={"stageName": "x"}, declared=RICH, stack="a-very-long-stack-name-indeed")
-    return pulumi.Output.from_input(None)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pulumi
 import pytest
 
 from infra.artifacts import MissingArtifactError
+from infra.program import Declarations
 from lambdas import catalog
 from unit_tests.infra.conftest import STACK, Deployed
 
@@ -123,3 +125,17 @@ def test_stack_tags_reach_the_main_resources(deploy):
                 assert resource.inputs["tags"] == {"team": "platform"}, (kind, resource.name)
 
     return deploy(check, config={"tags": {"team": "platform"}})
+
+
+@pulumi.runtime.test
+def test_a_functions_declared_reserved_concurrency_is_deployed_and_the_others_reserve_none(deploy):
+    declarations = Declarations.from_catalog()
+    reserved = dataclasses.replace(catalog.TENANTS, reserved_concurrency=2)
+    functions = tuple(reserved if f == catalog.TENANTS else f for f in declarations.functions)
+
+    def check(deployed: Deployed) -> None:
+        for function in deployed.of_type("aws:lambda/function:Function"):
+            expected = 2 if function.inputs["name"] == f"{PREFIX}{catalog.TENANTS.name}" else None
+            assert function.inputs.get("reservedConcurrentExecutions") == expected, function.inputs["name"]
+
+    return deploy(check, declared=dataclasses.replace(declarations, functions=functions))

@@ -51,13 +51,17 @@ def embedded(fails: bool = False, broken_authorizer: bool = False) -> GatewayCli
     return GatewayClient(Gateway(Code(fails), Refusing(broken_authorizer)))  # type: ignore[arg-type]
 
 
+def responses_of(deployed: Deployed) -> dict[str, dict[str, Any]]:
+    """Response type → its `x-amazon-apigateway-gateway-responses` entry in the API's body."""
+    return deployed.body()["x-amazon-apigateway-gateway-responses"]
+
+
 def deployed_table(deployed: Deployed) -> dict[str, tuple[int | None, str]]:
     """Response type → (the status a client gets from the deployed API, the body's message template)."""
     table = {}
-    for response in deployed.of_type("aws:apigateway/response:Response"):
-        kind = response.inputs["responseType"]
-        status = int(response.inputs["statusCode"]) if "statusCode" in response.inputs else AWS_DEFAULT_STATUS[kind]
-        body = response.inputs["responseTemplates"]["application/json"]
+    for kind, response in responses_of(deployed).items():
+        status = int(response["statusCode"]) if "statusCode" in response else AWS_DEFAULT_STATUS[kind]
+        body = response["responseTemplates"]["application/json"]
         message = body.removeprefix('{"message":').removesuffix(',"requestId":"$context.requestId"}')
         table[kind] = (status, message)
     return table
@@ -94,28 +98,28 @@ def check_no_default_response_sets_a_status(deployed: Deployed) -> None:
     """AWS's rule (Gateway response types table, DEFAULT_4XX/DEFAULT_5XX): "changing the status code of this
     fallback gateway response changes the status codes of all other 4XX/5XX responses to the new value". A status
     on either would turn throttling's 429 into 400 and an integration timeout's 504 into 500."""
-    responses = {r.inputs["responseType"]: r for r in deployed.of_type("aws:apigateway/response:Response")}
+    responses = responses_of(deployed)
     for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
-        assert "statusCode" not in responses[kind].inputs, kind
-        assert responses[kind].inputs["responseTemplates"] == {
+        assert "statusCode" not in responses[kind], kind
+        assert responses[kind]["responseTemplates"] == {
             "application/json": '{"message":$context.error.messageString,"requestId":"$context.requestId"}'
         }
     # The specific ones AWS answers itself, with their own codes (a status is set only where the catalog differs).
     expected = {"THROTTLED": 429, "REQUEST_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415, "INTEGRATION_TIMEOUT": 504}
     expected |= {"INTEGRATION_FAILURE": 504, "AUTHORIZER_FAILURE": 500, "UNAUTHORIZED": 401, "ACCESS_DENIED": 403}
     for kind, status in expected.items():
-        assert "statusCode" not in responses[kind].inputs, kind
+        assert "statusCode" not in responses[kind], kind
         assert AWS_DEFAULT_STATUS[kind] == status
-    assert responses["MISSING_AUTHENTICATION_TOKEN"].inputs["statusCode"] == "404"
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == 404
 
 
 def check_the_error_shape(deployed: Deployed) -> None:
-    responses = {r.inputs["responseType"]: r for r in deployed.of_type("aws:apigateway/response:Response")}
+    responses = responses_of(deployed)
     assert set(responses) == {g.response_type for g in catalog.GATEWAY_RESPONSES}
     for declared in catalog.GATEWAY_RESPONSES:
         response = responses[declared.response_type]
-        assert response.inputs.get("statusCode") == (declared.status_code and str(declared.status_code))
-        body = response.inputs["responseTemplates"]["application/json"]
+        assert response.get("statusCode") == declared.status_code
+        body = response["responseTemplates"]["application/json"]
         message = catalog.AWS_MESSAGE if declared.keeps_aws_message else f'"{declared.message}"'
         assert body == f'{{"message":{message},"requestId":"$context.requestId"}}'
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pulumi
@@ -52,36 +53,73 @@ def test_dynamodb_table_names_have_at_least_three_characters():
         names.DYNAMODB_TABLE.check("ab")
 
 
-# (stack prefix, catalog bucket name, the bucket_prefix given to the provider)
+# (project, stack, catalog bucket name, the bucket_prefix given to the provider)
 BUCKET_PREFIXES = [
-    ("serverless-platform-dev-", "uploads", "serverless-platform-dev-uploads-"),
+    ("serverless-platform", "dev", "uploads", "serverless-platform-dev-uploads-"),
     # S3 allows no '_' (InvalidBucketName): catalog names are snake_case.
-    ("sp-dev-", "sla_errors", "sp-dev-sla-errors-"),
+    ("sp", "dev", "sla_errors", "sp-dev-sla-errors-"),
     # Nor uppercase; and '.' breaks TLS for virtual-hosted-style requests.
-    ("sp-My.Stack-", "avatars", "sp-my-stack-avatars-"),
+    ("sp", "My.Stack", "avatars", "sp-my-stack-avatars-"),
+    # 37 characters: the longest prefix kept whole.
+    ("serverless-platform", "prod-eu1", "avatars", "serverless-platform-prod-eu1-avatars-"),
 ]
 
 
-@pytest.mark.parametrize(("stack_prefix", "bucket", "expected"), BUCKET_PREFIXES)
-def test_bucket_prefixes_are_made_valid_for_s3(stack_prefix: str, bucket: str, expected: str):
-    prefix = names.bucket_prefix(stack_prefix, bucket)
+@pytest.mark.parametrize(("project", "stack", "bucket", "expected"), BUCKET_PREFIXES)
+def test_bucket_prefixes_are_made_valid_for_s3(project: str, stack: str, bucket: str, expected: str):
+    prefix = names.bucket_prefix(project, stack, bucket)
     assert prefix == expected
     # The provider appends a 26-digit suffix: the whole name is valid too.
     assert names.bucket_name(prefix + "0" * names.BUCKET_SUFFIX_LENGTH)
 
 
+# (stack, the start of its avatars bucket prefix): longer than 37 characters as `<project>-<stack>-avatars-`, the
+# prefix drops the project and ends with a hash of the full form.
+SHORTENED = [
+    ("production", "production-avatars-"),
+    ("prod-eu-west-1-blue", "prod-eu-west-1-blue-avatars-"),
+    ("prod-eu-west-1-blue-green-2026", "prod-eu-west-1-blue-avatars-"),
+    ("Prod.EU_West", "prod-eu-west-avatars-"),
+]
+
+
+@pytest.mark.parametrize(("stack", "start"), SHORTENED)
+def test_a_prefix_too_long_for_s3_keeps_the_stack_and_bucket_and_a_hash_of_the_rest(stack: str, start: str):
+    prefix = names.bucket_prefix("serverless-platform", stack, "avatars")
+    assert re.fullmatch(re.escape(start) + "[0-9a-f]{8}-", prefix), prefix
+    assert len(prefix) <= names.MAX_BUCKET_PREFIX
+    assert names.bucket_name(prefix + "0" * names.BUCKET_SUFFIX_LENGTH)
+    assert names.bucket_prefix("serverless-platform", stack, "avatars") == prefix, "the same every run"
+    assert names.bucket_prefix("another-project", stack, "avatars") != prefix, "projects stay apart"
+
+
+def test_two_long_stacks_that_share_their_start_get_two_prefixes():
+    first = names.bucket_prefix("serverless-platform", "prod-eu-west-1-blue-green-2026", "avatars")
+    second = names.bucket_prefix("serverless-platform", "prod-eu-west-1-blue-green-2027", "avatars")
+    assert first != second
+
+
+def test_a_name_too_long_for_its_rule_is_fitted_with_a_hash():
+    long_name = "serverless-platform-prod-eu-west-1-blue-green-2026-points_ledger_exports"
+    fitted = names.LAMBDA_FUNCTION.fit(long_name)
+    assert len(fitted) == 64
+    assert re.fullmatch(re.escape(long_name[:55]) + "-[0-9a-f]{8}", fitted)
+    assert names.LAMBDA_FUNCTION.fit(long_name) == fitted
+    assert names.LAMBDA_FUNCTION.fit(long_name + "2") != fitted
+    assert names.LAMBDA_FUNCTION.fit("short") == "short"
+
+
 @pytest.mark.parametrize(
-    ("stack_prefix", "message"),
+    ("project", "stack", "message"),
     [
-        ("serverless-platform-a-very-long-stack-", "longer than 37 characters"),  # 63 minus the 26-char suffix
-        ("sp-dév-", "contains 'é'"),
-        ("-sp-", "begin and end with a letter or a digit"),
-        ("xn--sp-", "prefix S3 reserves"),
+        ("sp", "dév", "contains 'é'"),
+        ("", "x", "begin and end with a letter or a digit"),
+        ("xn", "-sp", "prefix S3 reserves"),
     ],
 )
-def test_bucket_prefixes_s3_would_refuse_fail_clearly(stack_prefix: str, message: str):
+def test_bucket_prefixes_s3_would_refuse_fail_clearly(project: str, stack: str, message: str):
     with pytest.raises(InvalidName, match=message):
-        names.bucket_prefix(stack_prefix, "uploads")
+        names.bucket_prefix(project, stack, "uploads")
 
 
 # S3 "Bucket naming rules" (S3 User Guide), one row each.
@@ -133,3 +171,34 @@ def test_a_snake_case_bucket_is_deployed_with_an_s3_valid_prefix(deploy):
         assert bucket.inputs["bucketPrefix"] == "serverless-platform-unit-sla-errors-"
 
     return deploy(check, declared=declared)
+
+
+# Stack names users give, up to 30 characters: every physical name the program makes must be valid for its service.
+STACK_NAMES = ["production", "staging", "prod-eu-west-1", "prod-eu-west-1-blue-green-2026", "a" * 30]
+
+
+def check_every_physical_name_is_valid(deployed: Deployed) -> None:
+    for bucket in deployed.of_type("aws:s3/bucket:Bucket"):
+        assert len(bucket.inputs["bucketPrefix"]) <= names.MAX_BUCKET_PREFIX
+        assert names.bucket_name(bucket.inputs["bucketPrefix"] + "0" * names.BUCKET_SUFFIX_LENGTH)
+    functions = deployed.of_type("aws:lambda/function:Function")
+    assert functions
+    for function in functions:
+        names.LAMBDA_FUNCTION.check(function.inputs["name"])
+        names.IAM_ROLE.check(function.inputs["name"])
+    for role in deployed.of_type("aws:iam/role:Role"):
+        if "name" in role.inputs:
+            names.IAM_ROLE.check(role.inputs["name"])
+    for table in deployed.of_type("aws:dynamodb/table:Table"):
+        names.DYNAMODB_TABLE.check(table.inputs["name"])
+    for group in deployed.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        names.LOG_GROUP.check(group.inputs["name"])
+    names.USER_POOL.check(deployed.one("aws:cognito/userPool:UserPool").inputs["name"])
+    names.STAGE.check(deployed.one("aws:apigateway/stage:Stage").inputs["stageName"])
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+@pulumi.runtime.test
+def test_stacks_named_as_users_name_them_deploy_with_valid_names(deploy, stack: str):
+    assert len(stack) <= 30
+    return deploy(check_every_physical_name_is_valid, stack=stack)

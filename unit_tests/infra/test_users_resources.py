@@ -34,7 +34,7 @@ def test_the_users_table_lists_newest_first_on_its_index(deploy):
 
 
 @pulumi.runtime.test
-def test_the_avatars_bucket_is_private_and_expires_pending_uploads_after_a_day(deploy):
+def test_the_avatars_bucket_is_private_and_expires_pending_uploads_and_deleted_avatars(deploy):
     def check(deployed: Deployed) -> None:
         bucket = avatars(deployed)
         children = {
@@ -48,12 +48,16 @@ def test_the_avatars_bucket_is_private_and_expires_pending_uploads_after_a_day(d
         }
         assert all(len(found) == 1 for found in children.values()), children
         [lifecycle] = children["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"]
-        [rule] = lifecycle.inputs["rules"]
-        assert rule["status"] == "Enabled"
-        assert rule["filter"] == {"prefix": "pending/"}
-        assert rule["expiration"] == {"days": 1}
-        assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 1}
-        assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 1}
+        pending, kept = lifecycle.inputs["rules"]
+        assert pending["status"] == "Enabled"
+        assert pending["filter"] == {"prefix": "pending/"}
+        assert pending["expiration"] == {"days": 1}
+        assert pending["noncurrentVersionExpiration"] == {"noncurrentDays": 1}
+        assert pending["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 1}
+        # A committed avatar stays until its user is deleted; then its noncurrent version goes a day later.
+        assert kept["filter"] == {"prefix": "avatars/"}
+        assert kept["expiration"] == {"expiredObjectDeleteMarker": True}
+        assert kept["noncurrentVersionExpiration"] == {"noncurrentDays": 1}
 
     return deploy(check)
 

@@ -97,7 +97,8 @@ def test_a_negative_larger_than_the_payers_balance_is_409_naming_points(aws: Pro
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"payer": "DANNON", "points": 5.0, "timestamp": "2020-10-31T10:00:00Z"}, "body.points"),
+        ({"payer": "DANNON", "points": 5.5, "timestamp": "2020-10-31T10:00:00Z"}, "body.points"),
+        ({"payer": "DANNON", "points": 0.0, "timestamp": "2020-10-31T10:00:00Z"}, "body.points"),
         ({"payer": "DANNON", "points": "5", "timestamp": "2020-10-31T10:00:00Z"}, "body.points"),
         ({"payer": "DANNON", "points": True, "timestamp": "2020-10-31T10:00:00Z"}, "body.points"),
         ({"payer": "DANNON", "points": 0, "timestamp": "2020-10-31T10:00:00Z"}, "body.points"),
@@ -131,12 +132,29 @@ def test_an_invalid_transaction_is_400_naming_the_field(aws: Provisioned, body: 
     assert "D" * 101 not in result.body and "yesterday" not in result.body
 
 
-@pytest.mark.parametrize("points", [5.0, "5", True, 0, -5, 1_000_000_001, None, [5]])
-def test_a_spend_takes_only_a_positive_json_integer(aws: Provisioned, points: Any) -> None:
+@pytest.mark.parametrize("points", [5.5, "5", True, 0, -5, 1_000_000_001, 1e300, None, [5]])
+def test_a_spend_takes_only_a_positive_integer(aws: Provisioned, points: Any) -> None:
     result = call("POST", "/points/spend", {"points": points})
 
     assert result.status == 400, result.body
     assert [error["field"] for error in result.json()["errors"]] == ["body.points"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/points/transactions", '{"payer": "DANNON", "points": 5131.0, "timestamp": "2020-10-31T10:00:00Z"}'),
+        ("/points/transactions", '{"payer": "DANNON", "points": 5.131e3, "timestamp": "2020-10-31T10:00:00Z"}'),
+        ("/points/spend", '{"points": 5131.0}'),
+    ],
+)
+def test_an_integral_number_is_the_integer_json_schema_says_it_is(aws: Provisioned, path: str, body: str) -> None:
+    call("POST", "/points/transactions", {"payer": "DANNON", "points": 10000, "timestamp": "2020-10-30T10:00:00Z"})
+
+    result = call("POST", path, raw_body=body)
+
+    assert result.status in (200, 201), result.body
+    assert "5131" in result.body and "5131.0" not in result.body
 
 
 def test_ledgers_are_per_user(aws: Provisioned) -> None:
@@ -233,6 +251,17 @@ def test_a_spend_replayed_with_its_key_answers_the_same_and_spends_once(aws: Pro
     assert call("GET", "/points/balance").json() == {"DANNON": 1000, "UNILEVER": 0, "MILLER COORS": 5300}
     kinds = [entry["kind"] for entry in call("GET", "/points/transactions").json()["items"]]
     assert kinds.count("spend") == 1
+
+
+def test_a_retry_that_writes_the_number_as_5000_0_is_the_same_request(aws: Provisioned) -> None:
+    load_worked_example()
+
+    first = call("POST", "/points/spend", {"points": 5000}, headers={"Idempotency-Key": "spend-2"})
+    again = call("POST", "/points/spend", raw_body='{"points": 5000.0}', headers={"Idempotency-Key": "spend-2"})
+
+    assert first.status == again.status == 200, again.body
+    assert again.json() == first.json()
+    assert call("GET", "/points/balance").json() == {"DANNON": 1000, "UNILEVER": 0, "MILLER COORS": 5300}
 
 
 def test_a_transaction_replayed_with_its_key_is_recorded_once(aws: Provisioned) -> None:

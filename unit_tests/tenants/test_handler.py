@@ -69,6 +69,17 @@ def test_same_website_twice_is_409_and_writes_nothing(aws: Provisioned) -> None:
     assert len(items) == 2  # the first tenant and its website reservation only
 
 
+@pytest.mark.parametrize("again", ["xn--bcher-kva.{}.example", "BÜCHER.{}.example", "http://bücher.{}.example./"])
+def test_two_spellings_of_one_international_website_are_one_website(aws: Provisioned, again: str) -> None:
+    unique = uuid.uuid4().hex[:8]
+    first = call("POST", "/tenants", unique_tenant(website=f"bücher.{unique}.example"))
+    second = call("POST", "/tenants", unique_tenant(website=again.format(unique)))
+
+    assert first.status == 201, first.body
+    assert first.json()["website"] == f"xn--bcher-kva.{unique}.example"
+    assert second.status == 409, second.body
+
+
 def test_an_id_collision_retries_with_a_new_id(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> None:
     taken = call("POST", "/tenants", unique_tenant()).json()["id"]
     ids = iter([taken, taken, "0b7e6a52-8a1c-4f7e-9d51-3f0e2f8c9a10"])

@@ -11,6 +11,7 @@ import requests
 
 from embedded_stack.provision import Provisioned
 from lambdas import catalog
+from lambdas.platform.openapi import document
 from lambdas.shared.aws import client
 from lambdas.users.rules import MAX_AVATAR_BYTES
 from unit_tests.helpers import CALLER_CLAIMS, call
@@ -59,6 +60,14 @@ def test_a_user_is_created_with_its_avatar_under_avatars(aws: Provisioned) -> No
         "directory": "all",
         "createdAtId": "-",
     }
+
+
+def test_the_documented_avatar_url_lasts_up_to_an_hour_and_is_null_only_for_a_lost_image() -> None:
+    avatar_url = document()["components"]["schemas"]["User"]["properties"]["avatar_url"]
+    assert avatar_url["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    # The presigned URL dies with the role's session credentials, which may come first: never "for an hour".
+    assert "for up to an hour" in avatar_url["description"]
+    assert "Null when the image was lost" in avatar_url["description"]
 
 
 def test_the_avatar_url_is_a_presigned_get_serving_the_bytes_with_their_type(aws: Provisioned) -> None:
@@ -348,8 +357,12 @@ def test_a_user_whose_reservation_is_gone_is_still_deleted(aws: Provisioned) -> 
     ), "the other user's reservation stays"
 
 
-def test_the_bucket_expires_pending_uploads_after_a_day(aws: Provisioned) -> None:
+def test_the_bucket_expires_pending_uploads_and_deleted_avatars_after_a_day(aws: Provisioned) -> None:
     rules = client("s3").get_bucket_lifecycle_configuration(Bucket=aws.buckets[catalog.AVATARS_BUCKET.name])["Rules"]
-    assert [(r["Filter"]["Prefix"], r["Expiration"]["Days"], r["Status"]) for r in rules] == [
-        ("pending/", 1, "Enabled")
+    assert [
+        (r["Filter"]["Prefix"], r["Expiration"], r["NoncurrentVersionExpiration"]["NoncurrentDays"], r["Status"])
+        for r in rules
+    ] == [
+        ("pending/", {"Days": 1}, 1, "Enabled"),
+        ("avatars/", {"ExpiredObjectDeleteMarker": True}, 1, "Enabled"),
     ]

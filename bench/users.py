@@ -31,7 +31,7 @@ from bench.common import row as common_row
 from embedded_stack.apigateway.events import lambda_context, proxy_event
 from embedded_stack.stack import EmbeddedStack, StackSettings
 from lambdas import catalog
-from unit_tests.users import images
+from testkit import images
 
 ROUNDS = 5
 CALLS_PER_ROUND = 8

@@ -125,18 +125,7 @@ def openapi_body(document: Mapping[str, Any], definition: ApiDefinition) -> dict
     """The document API Gateway imports: the served document's paths, operations, parameters and security, as
     OpenAPI 3.0, with API Gateway's extensions. Request and response schemas are left out: API Gateway would make
     them models (JSON Schema draft 4) it never uses (the functions validate), and 3.1's schemas are not draft 4."""
-    served = {
-        (method.upper(), path)
-        for path, operations in document.get("paths", {}).items()
-        for method in operations
-        if not method.startswith("x-")
-    }
-    routed = {(route.method, route.path) for route in definition.routes}
-    if served != routed:
-        raise ValueError(
-            f"the OpenAPI document and the routes differ: only in the document {sorted(served - routed)}, only in "
-            f"the routes {sorted(routed - served)}"
-        )
+    check_document(document, definition.routes)
     paths: dict[str, dict[str, Any]] = {}
     for route in definition.routes:
         operation = document["paths"][route.path][route.method.lower()]
@@ -160,6 +149,22 @@ def openapi_body(document: Mapping[str, Any], definition: ApiDefinition) -> dict
     if any(not route.public for route in definition.routes):
         body["components"] = {"securitySchemes": {AUTHORIZER_NAME: cognito_authorizer(definition.user_pool_arn)}}
     return body
+
+
+def check_document(document: Mapping[str, Any], routes: tuple[Route, ...]) -> None:
+    """The document's operations are the routes, no more, no less."""
+    served = {
+        (method.upper(), path)
+        for path, operations in document.get("paths", {}).items()
+        for method in operations
+        if not method.startswith("x-")
+    }
+    routed = {(route.method, route.path) for route in routes}
+    if served != routed:
+        raise ValueError(
+            f"the OpenAPI document and the routes differ: only in the document {sorted(served - routed)}, only in "
+            f"the routes {sorted(routed - served)}"
+        )
 
 
 def cognito_authorizer(user_pool_arn: str) -> dict[str, Any]:
@@ -297,6 +302,7 @@ class Api(pulumi.ComponentResource):
     ) -> None:
         super().__init__("serverless-platform:api:Api", name, None, opts)
         served = document if document is not None else skeleton_document(routes)
+        check_document(served, routes)  # now, not once the ARNs are known: a preview knows none of them
         routed = {route.function.name: functions[route.function.name] for route in routes}
 
         def body_of(resolved: list[Any]) -> str:

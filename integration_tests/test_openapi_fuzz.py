@@ -23,7 +23,7 @@ from schemathesis.transport.serialization import Binary
 from integration_tests.auth_fixtures import SignedInUser
 from integration_tests.conftest import Api
 from lambdas.platform.openapi import document_for
-from unit_tests.users import images
+from testkit import images
 
 load_all_checks()
 ALL_CHECKS = CHECKS.get_all()
@@ -97,6 +97,9 @@ def _use_a_cursor_the_list_returned(case: schemathesis.Case, api: Api, user: Sig
     list, or none when that list has a single page."""
     first_page = {name: value for name, value in case.query.items() if name != "cursor"} | {"limit": 1}
     response = api.get(case.formatted_path, params=first_page, headers=user.headers)
+    if response.status_code in (400, 422):  # a rule refuses the query itself (`to` before `from`), cursor or not
+        del case.query["cursor"]
+        return
     assert response.status_code == 200, response.text
     body: Any = response.json()
     next_link = response.links.get("next", {}).get("url")

@@ -8,14 +8,7 @@ import pytest
 
 from integration_tests.auth_fixtures import SignedInUser, sign_up_and_log_in
 from integration_tests.conftest import Api
-
-WORKED_EXAMPLE = [
-    {"payer": "DANNON", "points": 300, "timestamp": "2020-10-31T10:00:00Z"},
-    {"payer": "UNILEVER", "points": 200, "timestamp": "2020-10-31T11:00:00Z"},
-    {"payer": "DANNON", "points": -200, "timestamp": "2020-10-31T15:00:00Z"},
-    {"payer": "MILLER COORS", "points": 10000, "timestamp": "2020-11-01T14:00:00Z"},
-    {"payer": "DANNON", "points": 1000, "timestamp": "2020-11-02T14:00:00Z"},
-]
+from testkit import worked_example
 
 
 @pytest.fixture
@@ -24,7 +17,7 @@ def member(api: Api) -> SignedInUser:
 
 
 def load_worked_example(api: Api, member: SignedInUser) -> None:
-    for transaction in WORKED_EXAMPLE:
+    for transaction in worked_example.TRANSACTIONS:
         response = api.post("/points/transactions", json=transaction, headers=member.headers)
         assert response.status_code == 201, response.text
         assert response.json() == {"id": response.json()["id"], **transaction}
@@ -33,17 +26,13 @@ def load_worked_example(api: Api, member: SignedInUser) -> None:
 def test_the_worked_example(api: Api, member: SignedInUser) -> None:
     load_worked_example(api, member)
 
-    spent = api.post("/points/spend", json={"points": 5000}, headers=member.headers)
+    spent = api.post("/points/spend", json=worked_example.SPEND, headers=member.headers)
 
     assert spent.status_code == 200, spent.text
-    assert spent.json() == [
-        {"payer": "DANNON", "points": -100},
-        {"payer": "UNILEVER", "points": -200},
-        {"payer": "MILLER COORS", "points": -4700},
-    ]
+    assert spent.json() == worked_example.SPENT
     balance = api.get("/points/balance", headers=member.headers)
     assert balance.status_code == 200
-    assert balance.json() == {"DANNON": 1000, "UNILEVER": 0, "MILLER COORS": 5300}
+    assert balance.json() == worked_example.BALANCE
     history = api.get("/points/transactions", params={"limit": "2"}, headers=member.headers)
     assert history.status_code == 200
     assert [entry["kind"] for entry in history.json()["items"]] == ["spend", "transaction"]
@@ -98,8 +87,8 @@ def test_ledgers_are_per_user_and_delete_empties_only_ones_own(api: Api, member:
     other = sign_up_and_log_in(api)
     load_worked_example(api, member)
     key = {"Idempotency-Key": "same-key-for-both"}
-    mine = api.post("/points/transactions", json=WORKED_EXAMPLE[0], headers={**member.headers, **key})
-    theirs = api.post("/points/transactions", json=WORKED_EXAMPLE[0], headers={**other.headers, **key})
+    mine = api.post("/points/transactions", json=worked_example.TRANSACTIONS[0], headers={**member.headers, **key})
+    theirs = api.post("/points/transactions", json=worked_example.TRANSACTIONS[0], headers={**other.headers, **key})
     assert mine.status_code == theirs.status_code == 201
     assert mine.json()["id"] != theirs.json()["id"]
 

@@ -12,7 +12,7 @@ import requests
 
 from integration_tests.auth_fixtures import SignedInUser, sign_up_and_log_in
 from lambdas.users.rules import MAX_AVATAR_BYTES
-from unit_tests.users import images
+from testkit import images
 
 
 @pytest.fixture(scope="module")

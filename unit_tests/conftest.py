@@ -1,4 +1,4 @@
-"""moto-backed AWS with every declared resource; see helpers.py for calling handlers."""
+"""moto-backed AWS with every declared resource (testkit.mocked_aws); testkit.call calls the handlers."""
 
 from __future__ import annotations
 
@@ -8,18 +8,23 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
+from hypothesis import HealthCheck, settings
 
-from embedded_stack.moto import cognito_mail, cognito_sessions
-from embedded_stack.moto.cognito_confirm import install_confirm_check
+from embedded_stack.moto import cognito_mail
 from embedded_stack.moto.cognito_triggers import (
     install_pre_sign_up_trigger,
     is_installed,
     uninstall_pre_sign_up_trigger,
 )
-from embedded_stack.provision import Provisioned, provision
+from embedded_stack.provision import Provisioned
 from lambdas.shared.aws import client
+from testkit import mocked_aws
 from unit_tests.gateway_client import stop_serving
+
+# Properties are checked here, speed in bench/: Hypothesis's per-example deadline and its "input generation is slow"
+# check time the machine, and failed on a busy 2-core one while every property held.
+settings.register_profile("properties-not-timings", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("properties-not-timings")
 
 
 @pytest.fixture(scope="session")
@@ -29,23 +34,9 @@ def boto3_session() -> boto3.Session:
 
 
 @pytest.fixture
-def aws(boto3_session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[Provisioned]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        boto3.DEFAULT_SESSION = boto3_session
-        client.cache_clear()
-        provisioned = provision()
-        install_confirm_check()
-        cognito_mail.install(cognito_mail.Outbox(console=None))
-        cognito_sessions.install()
-        for name, value in provisioned.environment().items():
-            monkeypatch.setenv(name, value)
+def aws(boto3_session: boto3.Session) -> Iterator[Provisioned]:
+    with mocked_aws(boto3_session) as provisioned:
         yield provisioned
-    client.cache_clear()
 
 
 @pytest.fixture

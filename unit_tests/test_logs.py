@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 from embedded_stack.apigateway.events import lambda_context, proxy_event
 from embedded_stack.provision import Provisioned
 from lambdas import catalog
-from unit_tests.helpers import CALLER_CLAIMS, call
+from testkit import CALLER_CLAIMS, call
 
 TOKEN = "eyJraWQiOiJzZWNyZXQtaWQtdG9rZW4ifQ.never-logged.signature"
 BODY_SECRET = "Never-Logged-Body-42"

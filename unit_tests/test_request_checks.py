@@ -16,7 +16,7 @@ from lambdas.shared.api import MAX_ERRORS, error_body, validation_errors
 from lambdas.shared.errors import FieldError
 from lambdas.shared.request_checks import media_type_of, operations
 from lambdas.tenants import handler as tenants
-from unit_tests.helpers import HttpResult, call
+from testkit import HttpResult, call
 
 SECRET = "Hunter2-Secret-Value!"
 TENANT = {"name": "Acme", "website": "acme.example", "contactEmail": "ops@acme.example"}

@@ -17,7 +17,7 @@ from lambdas.identity import handler
 from lambdas.identity.cognito_errors import CODE_REFUSED, WRONG_CODE
 from lambdas.shared.api import INTERNAL_ERROR
 from lambdas.shared.aws import client
-from unit_tests.helpers import call
+from testkit import call
 from unit_tests.identity.conftest import PASSWORD
 
 

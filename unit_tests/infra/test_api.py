@@ -100,6 +100,14 @@ def test_a_document_that_differs_from_the_routes_is_refused():
         openapi_body(document, definition)
 
 
+@pulumi.runtime.test
+def test_a_document_that_differs_from_the_routes_fails_at_preview(deploy):
+    # Before any ARN is known: a preview knows none of them, so a check inside the body's `apply` would not run.
+    with pytest.raises(ValueError, match="the OpenAPI document and the routes differ"):
+        deploy(lambda _: None, declared=replace(RICH, document=skeleton_document(RICH.routes[1:])))
+    return pulumi.Output.from_input(None)
+
+
 # What browsers, curl and SDKs send: JSON (also API Gateway's pick for a request without a Content-Type), HTML forms,
 # uploads, plain text, XML, raw bytes.
 CLIENT_CONTENT_TYPES = {

@@ -9,17 +9,9 @@ import pytest
 from embedded_stack.provision import Provisioned
 from lambdas.platform import openapi
 from lambdas.points import ledger
-from unit_tests.helpers import CALLER_CLAIMS, call
+from testkit import CALLER_CLAIMS, call, worked_example
 
 OTHER_CALLER = {"sub": "9d8c7b6a-5f4e-4d3c-8b2a-1a0b9c8d7e6f", "email": "other@example.com", "token_use": "id"}
-
-WORKED_EXAMPLE = [
-    ("DANNON", 300, "2020-10-31T10:00:00Z"),
-    ("UNILEVER", 200, "2020-10-31T11:00:00Z"),
-    ("DANNON", -200, "2020-10-31T15:00:00Z"),
-    ("MILLER COORS", 10000, "2020-11-01T14:00:00Z"),
-    ("DANNON", 1000, "2020-11-02T14:00:00Z"),
-]
 
 
 def add(payer: str, points: Any, timestamp: str, claims: dict[str, str] = CALLER_CLAIMS, **headers: str) -> Any:
@@ -33,25 +25,21 @@ def add(payer: str, points: Any, timestamp: str, claims: dict[str, str] = CALLER
 
 
 def load_worked_example(claims: dict[str, str] = CALLER_CLAIMS) -> None:
-    for payer, points, timestamp in WORKED_EXAMPLE:
-        result = add(payer, points, timestamp, claims)
+    for transaction in worked_example.TRANSACTIONS:
+        result = add(transaction["payer"], transaction["points"], transaction["timestamp"], claims)
         assert result.status == 201, result.body
 
 
 def test_the_worked_example(aws: Provisioned) -> None:
     load_worked_example()
 
-    spent = call("POST", "/points/spend", {"points": 5000})
+    spent = call("POST", "/points/spend", worked_example.SPEND)
 
     assert spent.status == 200, spent.body
-    assert spent.json() == [
-        {"payer": "DANNON", "points": -100},
-        {"payer": "UNILEVER", "points": -200},
-        {"payer": "MILLER COORS", "points": -4700},
-    ]
+    assert spent.json() == worked_example.SPENT
     balance = call("GET", "/points/balance")
     assert balance.status == 200
-    assert balance.json() == {"DANNON": 1000, "UNILEVER": 0, "MILLER COORS": 5300}
+    assert balance.json() == worked_example.BALANCE
     assert list(balance.json()) == ["DANNON", "UNILEVER", "MILLER COORS"]
 
 

@@ -19,16 +19,11 @@ from lambdas.points import keys, ledger, rules, store
 from lambdas.points.models import NewTransaction
 from lambdas.shared.aws import client
 from lambdas.shared.errors import Conflict, TooManyRequests
+from testkit import worked_example
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 LATER = datetime(2024, 1, 2, tzinfo=UTC)
-WORKED_EXAMPLE = [
-    ("DANNON", 300, "2020-10-31T10:00:00Z"),
-    ("UNILEVER", 200, "2020-10-31T11:00:00Z"),
-    ("DANNON", -200, "2020-10-31T15:00:00Z"),
-    ("MILLER COORS", 10000, "2020-11-01T14:00:00Z"),
-    ("DANNON", 1000, "2020-11-02T14:00:00Z"),
-]
+WORKED_EXAMPLE = [(each["payer"], each["points"], each["timestamp"]) for each in worked_example.TRANSACTIONS]
 
 
 @dataclass

@@ -15,7 +15,7 @@ from lambdas import catalog
 from lambdas.shared.aws import client
 from lambdas.sla_errors import store
 from lambdas.sla_errors.models import NewSlaError
-from unit_tests.helpers import CALLER_CLAIMS, call
+from testkit import CALLER_CLAIMS, call
 
 OTHER_CALLER = {"sub": "9d8c7b6a-5f4e-4d3c-8b2a-1a0b9c8d7e6f", "email": "other@example.com", "token_use": "id"}
 

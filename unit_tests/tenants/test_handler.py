@@ -11,7 +11,7 @@ from lambdas.shared import pagination
 from lambdas.shared.api import INTERNAL_ERROR
 from lambdas.shared.aws import client
 from lambdas.tenants import store
-from unit_tests.helpers import CALLER_CLAIMS, call
+from testkit import CALLER_CLAIMS, call
 
 ADMIN_CLAIMS = {"sub": "0d7c1c2e-7a4b-4b1e-8f0a-9d8e7f6a5b4c", "email": "admin@example.com", "cognito:groups": "admins"}
 OTHER_CLAIMS = {"sub": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "email": "other@example.com"}

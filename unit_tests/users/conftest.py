@@ -14,8 +14,7 @@ from embedded_stack.provision import Provisioned
 from lambdas import catalog
 from lambdas.shared.aws import client
 from lambdas.users.handler import lambda_handler
-from unit_tests.helpers import CALLER_CLAIMS, HttpResult, call
-from unit_tests.users import images
+from testkit import CALLER_CLAIMS, HttpResult, call, images
 
 ADMIN_CLAIMS = {"sub": "a1a1a1a1-2b2b-4c3c-8d4d-e5e5e5e5e5e5", "email": "admin@example.com", "cognito:groups": "admins"}
 OTHER_CLAIMS = {"sub": "9d8c7b6a-5f4e-4d3c-8b2a-1a0b9c8d7e6f", "email": "other@example.com", "token_use": "id"}

@@ -16,8 +16,7 @@ from lambdas.shared.aws import client
 from lambdas.users import store
 from lambdas.users.models import NewUser
 from lambdas.users.rules import GIF as GIF_TYPE
-from unit_tests.helpers import call
-from unit_tests.users import images
+from testkit import call, images
 from unit_tests.users.conftest import Died, Failures, create, created, get, items, objects
 
 TIMEOUT = ReadTimeoutError(endpoint_url="https://s3.amazonaws.com")

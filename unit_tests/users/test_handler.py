@@ -14,8 +14,7 @@ from lambdas import catalog
 from lambdas.platform.openapi import document
 from lambdas.shared.aws import client
 from lambdas.users.rules import MAX_AVATAR_BYTES
-from unit_tests.helpers import CALLER_CLAIMS, call
-from unit_tests.users import images
+from testkit import CALLER_CLAIMS, call, images
 from unit_tests.users.conftest import (
     ADMIN_CLAIMS,
     OTHER_CLAIMS,

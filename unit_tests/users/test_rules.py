@@ -12,7 +12,7 @@ from lambdas.shared.pagination import encode as encode_cursor
 from lambdas.shared.sort_keys import sort_key
 from lambdas.users import rules
 from lambdas.users.rules import GIF, JPEG, PNG, WEBP, sniff_image
-from unit_tests.users import images
+from testkit import images
 
 HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
 

@@ -1,4 +1,5 @@
-"""Calls to handlers exactly as API Gateway makes them, for handler tests against moto."""
+"""Calls to handlers exactly as API Gateway makes them: the event of a REST proxy integration, the Cognito
+authorizer's claims on a protected route, and a Lambda context."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import pytest
 from embedded_stack.provision import Provisioned
 from lambdas import catalog
 from lambdas.shared.aws import client
-from unit_tests.helpers import HttpResult, call
+from testkit import HttpResult, call
 from unit_tests.identity.conftest import PASSWORD
 from unit_tests.users.conftest import Failures, created
 

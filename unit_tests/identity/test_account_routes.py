@@ -16,7 +16,7 @@ from embedded_stack.moto.cognito_sessions import totp
 from embedded_stack.provision import Provisioned
 from lambdas.identity.cognito_errors import RESET_REFUSED, WRONG_RESET_CODE
 from lambdas.shared.aws import client
-from unit_tests.helpers import HttpResult, call
+from testkit import HttpResult, call
 from unit_tests.identity.conftest import PASSWORD
 
 NEW_PASSWORD = "Battery-Staple-77"

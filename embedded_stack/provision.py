@@ -90,7 +90,16 @@ def create_user_pool_request(pool: UserPool, name: str) -> dict[str, Any]:
         "UsernameAttributes": ["email"],
         "AutoVerifiedAttributes": ["email"],
         "Policies": {"PasswordPolicy": policy},
+        "MfaConfiguration": pool.mfa,
     }
+
+
+def mfa_configuration(pool: UserPool, pool_id: str) -> dict[str, Any]:
+    """boto3 `set_user_pool_mfa_config` arguments: an authenticator app (TOTP) is the second factor offered."""
+    request: dict[str, Any] = {"UserPoolId": pool_id, "MfaConfiguration": pool.mfa}
+    if pool.mfa != "OFF":
+        request["SoftwareTokenMfaConfiguration"] = {"Enabled": True}
+    return request
 
 
 def provision(prefix: str = "local-") -> Provisioned:
@@ -124,6 +133,7 @@ def provision(prefix: str = "local-") -> Provisioned:
     pool_id = next((found["Id"] for found in pools if found["Name"] == pool_name), None)
     if pool_id is None:
         pool_id = cognito.create_user_pool(**create_user_pool_request(pool, pool_name))["UserPool"]["Id"]
+        cognito.set_user_pool_mfa_config(**mfa_configuration(pool, pool_id))
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
     client_id = next((found["ClientId"] for found in clients if found["ClientName"] == client_name), None)
     if client_id is None:
@@ -132,6 +142,9 @@ def provision(prefix: str = "local-") -> Provisioned:
             ClientName=client_name,
             GenerateSecret=False,
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            # As the deployed client (infra/auth.py).
+            PreventUserExistenceErrors="ENABLED",
+            EnableTokenRevocation=True,
         )["UserPoolClient"]["ClientId"]
     groups = {group["GroupName"] for group in cognito.list_groups(UserPoolId=pool_id)["Groups"]}
     if pool.admin_group not in groups:

@@ -35,6 +35,7 @@ from lambdas.catalog import cors
 
 log = logging.getLogger("embedded_stack")
 
+OUTBOX = "outbox"
 OUTPUTS_NAME = "outputs.json"
 OUTPUTS_FILE = STATE_DIR / OUTPUTS_NAME
 # When the user set no port and the default is busy, the next ones are tried.
@@ -58,6 +59,9 @@ class StackSettings:
     functions: FunctionSettings = field(default_factory=FunctionSettings)
     # Where the state is kept across restarts; None keeps nothing (tests).
     state_dir: Path | None = None
+    # Where the messages Cognito would email go, one JSON file each (embedded_stack.moto.cognito_mail); None: the state
+    # directory's `outbox/`, or no files when there is none.
+    outbox_dir: Path | None = None
     snapshot_seconds: float = 2.0
     # A port the user chose is used or refused; a default one may move to the next free port.
     api_port_chosen: bool = False
@@ -97,6 +101,7 @@ class EmbeddedStack:
     _api_server: edge.Serving | None = None
     _sockets: list[socket.socket] = field(default_factory=list)
     _snapshots: persistence.Snapshots | None = None
+    outbox: Any = None
     # The lock on `settings.state_dir`: taken at start, unless given already held (`make run` takes it before its
     # imports, to refuse at once); released at stop.
     state_lock: StateLock | None = None
@@ -151,6 +156,8 @@ class EmbeddedStack:
         provisioned = provision()
         os.environ.update(provisioned.environment())
         self._install_cognito_triggers()
+        outbox_dir = settings.outbox_dir or (settings.state_dir / OUTBOX if settings.state_dir else None)
+        self.outbox = self._install_cognito_accounts(outbox_dir)
         authorizer = self._authorizer(aws_endpoint, provisioned.user_pool_id, provisioned.user_pool_client_id)
         code = HandlerCode()
         self._containers = Containers(settings.functions)
@@ -175,6 +182,7 @@ class EmbeddedStack:
             tables=provisioned.tables,
             buckets=provisioned.buckets,
             aws_endpoint=aws_endpoint,
+            outbox=str(outbox_dir.resolve()) if outbox_dir else None,
         )
         if settings.outputs_file:
             persistence.write_atomically(settings.outputs_file, (json.dumps(self.outputs, indent=2) + "\n").encode())
@@ -262,6 +270,15 @@ class EmbeddedStack:
 
         install_pre_sign_up_trigger()
         install_confirm_check()
+
+    @staticmethod
+    def _install_cognito_accounts(outbox_dir: Path | None) -> Any:
+        from embedded_stack.moto import cognito_mail, cognito_sessions
+
+        outbox = cognito_mail.Outbox(outbox_dir, console=lambda line: print(line, flush=True))
+        cognito_mail.install(outbox)
+        cognito_sessions.install()
+        return outbox
 
     def _authorizer(self, aws_endpoint: str, pool_id: str, client_id: str) -> ClaimsVerifier:
         from embedded_stack.apigateway.authorizer import CognitoAuthorizer

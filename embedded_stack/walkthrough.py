@@ -1,5 +1,6 @@
 """The walkthrough `make run` prints and README.md shows: shell steps a newcomer pastes as they are.
 
+`code EMAIL` prints the last code the stack emailed to EMAIL (its outbox, `.local-stack/outbox/`).
 STEPS is the one list: a service adds its steps here (a comment and the commands, `{api}` for the API's URL), and
 both the printout and the README follow (a test checks the README's copy). Each step captures the ids later steps
 use in shell variables, and the whole walkthrough runs as a script (tests run it against the stack), so pasting it
@@ -13,7 +14,11 @@ from dataclasses import dataclass
 
 # Each body printed on its own line; `field NAME` prints one field of the JSON on stdin.
 CURL = "curl -sw '\\n'"
-PRELUDE = """field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }"""
+PRELUDE = """field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+code() { python3 -c 'import json, pathlib, sys; print([m["code"] for m in map(json.loads, map(pathlib.Path.read_text,
+  sorted(pathlib.Path(sys.argv[1]).glob("*.json")))) if m["to"] == sys.argv[2]][-1])' "$OUTBOX" "$1"; }"""
+# Where the embedded stack writes the emails Cognito would send (embedded_stack.moto.cognito_mail), from the repository.
+OUTBOX = ".local-stack/outbox"
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,28 @@ add DANNON 1000 2020-11-02T14:00:00Z
      -H "Idempotency-Key: spend-$RANDOM$(date +%s)" -d '{{"points": 5000}}'
 {curl} {api}/points/balance -H "Authorization: Bearer $TOKEN\"""",
     ),
+    Step(
+        "Forgot it? Ask for a code, read it from the outbox, reset (to the same password: pasting again works)",
+        """{curl} -X POST {api}/auth/forgot-password -H 'Content-Type: application/json' \\
+     -d '{{"email": "ada@example.com"}}'
+curl -s -w '%{{http_code}}\\n' -X POST {api}/auth/reset-password -H 'Content-Type: application/json' \\
+     -d '{{"email": "ada@example.com", "code": "'$(code ada@example.com)'", "newPassword": "Correct-Horse-42"}}'""",
+    ),
+    Step(
+        "Log in, log out (204): the refresh token is revoked, and refreshing with it is a 401",
+        """REFRESH=$({curl} -X POST {api}/auth/login -H 'Content-Type: application/json' \\
+     -d '{{"email": "ada@example.com", "password": "Correct-Horse-42"}}' | field refreshToken)
+curl -s -w '%{{http_code}}\\n' -X POST {api}/auth/logout -H 'Content-Type: application/json' \\
+     -d '{{"refreshToken": "'$REFRESH'"}}'
+{curl} -X POST {api}/auth/refresh -H 'Content-Type: application/json' -d '{{"refreshToken": "'$REFRESH'"}}'""",
+    ),
 )
 
 
-def render(api: str, steps: tuple[Step, ...] = STEPS) -> str:
-    """The steps as one shell script for the API at `api`: comments, then commands, one block per step."""
-    blocks = [f"API={api}\n{PRELUDE}"]
+def render(api: str, steps: tuple[Step, ...] = STEPS, outbox: str = OUTBOX) -> str:
+    """The steps as one shell script for the API at `api` (whose emails are in `outbox`): comments, then commands,
+    one block per step."""
+    blocks = [f"API={api}\nOUTBOX={outbox}\n{PRELUDE}"]
     for step in steps:
         commands = step.commands.format(api="$API", curl=CURL)
         blocks.append(f"# {step.comment}\n{commands}")

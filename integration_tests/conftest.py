@@ -3,7 +3,8 @@
 - `STACK_OUTPUTS=path/to/outputs.json`: a deployed stack's outputs (`pulumi stack output --json`, or the embedded
   stack's `.local-stack/outputs.json` of a running `make run`);
 - `API_URL=https://…`: that API (overrides the outputs' apiUrl);
-- neither: the embedded stack, in this process, on free ports.
+- neither: the embedded stack, in this process, on free ports, its outbox (the emails Cognito would send) in a
+  temporary folder (`outputs["outbox"]`; a deployed stack has none, and the tests that read codes skip there).
 
 The tests create their own data with unique values and never depend on order, so they run against any of them.
 """
@@ -38,7 +39,7 @@ class Api(requests.Session):
 
 
 @pytest.fixture(scope="session")
-def outputs() -> Iterator[dict[str, Any]]:
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     outputs_file = os.environ.get("STACK_OUTPUTS")
     api_url = os.environ.get("API_URL")
     if outputs_file or api_url:
@@ -47,7 +48,10 @@ def outputs() -> Iterator[dict[str, Any]]:
         return
     from embedded_stack.stack import EmbeddedStack, StackSettings
 
-    with EmbeddedStack(StackSettings(api_port=0, aws_port=0, outputs_file=None, reload=False)) as stack:
+    settings = StackSettings(
+        api_port=0, aws_port=0, outputs_file=None, reload=False, outbox_dir=tmp_path_factory.mktemp("outbox")
+    )
+    with EmbeddedStack(settings) as stack:
         yield stack.outputs
 
 

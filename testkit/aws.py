@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import boto3
 from moto import mock_aws
 
+from embedded_stack.moto import cognito_mail, cognito_sessions
 from embedded_stack.moto.cognito_confirm import install_confirm_check
 from embedded_stack.provision import Provisioned, provision
 from lambdas.shared.aws import client
@@ -35,6 +36,9 @@ def mocked_aws(session: boto3.Session | None = None) -> Iterator[Provisioned]:
             try:
                 provisioned = provision()
                 install_confirm_check()
+                # Codes kept in memory (cognito_mail.outbox()), revocation and TOTP as the embedded stack has them.
+                cognito_mail.install(cognito_mail.Outbox(console=None))
+                cognito_sessions.install()
                 environment.set(provisioned.environment())
                 yield provisioned
             finally:

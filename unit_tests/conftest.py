@@ -10,6 +10,7 @@ import boto3
 import pytest
 from hypothesis import HealthCheck, settings
 
+from embedded_stack.moto import cognito_mail
 from embedded_stack.moto.cognito_triggers import (
     install_pre_sign_up_trigger,
     is_installed,
@@ -36,6 +37,12 @@ def boto3_session() -> boto3.Session:
 def aws(boto3_session: boto3.Session) -> Iterator[Provisioned]:
     with mocked_aws(boto3_session) as provisioned:
         yield provisioned
+
+
+@pytest.fixture
+def outbox(aws: Provisioned) -> cognito_mail.Outbox:
+    """The messages Cognito would have emailed in this test (embedded_stack.moto.cognito_mail)."""
+    return cognito_mail.outbox()
 
 
 @pytest.fixture

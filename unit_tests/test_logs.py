@@ -31,6 +31,7 @@ ROUTES = [
     ("POST", "/auth/login", {"email": "ada@example.com", "password": BODY_SECRET}),
     ("POST", "/user", {"name": BODY_SECRET, "email": "ada@example.com"}),
     ("POST", "/points/transactions", {"payer": BODY_SECRET, "points": 5, "timestamp": "2020-10-31T10:00:00Z"}),
+    ("DELETE", "/me", None),
 ]
 
 

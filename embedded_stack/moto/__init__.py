@@ -10,8 +10,9 @@ Fixes to moto's own classes, applied in this process (its server and `mock_aws` 
 - `attribute_values`: plain attribute values are answered as they are stored, not walked by the serializer.
 
 What the stack adds to moto beside them: `server` (moto served with connections kept open), `signing_key` (tokens
-signed with the stack's own key), `cognito_triggers` and `cognito_confirm` (what Cognito does that moto does not),
-`persistence` (the backends' state on disk across restarts).
+signed with the stack's own key), `cognito_triggers`, `cognito_confirm`, `cognito_mail` (codes made, checked and
+emailed to a local outbox) and `cognito_sessions` (token revocation, sign-out, TOTP) for what Cognito does that moto
+does not, `persistence` (the backends' state on disk across restarts).
 """
 
 from __future__ import annotations

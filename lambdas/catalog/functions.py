@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lambdas.catalog.model import BucketAccess, Function, TableAccess
 from lambdas.catalog.resources import (
     AVATARS_BUCKET,
@@ -24,15 +26,27 @@ TENANTS = Function(
     # the table's indexes.
     tables=(TableAccess(TENANTS_TABLE, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")),),
     lazy_imports=EMAIL_CHECK,
+    owner_deletion="lambdas.tenants.store.delete_everything_owned_by",
 )
 
 IDENTITY = Function(
     name="identity",
-    description="Sign-up, confirmation, login and token refresh against the user pool.",
-    # Empty on purpose: SignUp, ConfirmSignUp and InitiateAuth are Cognito's public (unauthenticated) client APIs,
-    # authorised by the app client id, not by IAM, so no IAM action would change what this function can do. It
-    # needs the app client id in its environment (USER_POOL.client_id_env_var).
-    user_pool_actions=(),
+    description="Sign-up, logins, tokens and password resets; the caller's account: password, profile, two-factor.",
+    # SignUp, ConfirmSignUp, InitiateAuth, RespondToAuthChallenge, ForgotPassword, ConfirmForgotPassword,
+    # ResendConfirmationCode and RevokeToken are Cognito's public client APIs (authorised by the app client id), and
+    # GetUser, GlobalSignOut, AssociateSoftwareToken, VerifySoftwareToken and SetUserMFAPreference by the user's
+    # access token: no IAM action changes what they may do. The Admin* actions, on the caller's own user only:
+    user_pool_actions=(
+        # POST /auth/reset-password: a reset signs every session out (ConfirmForgotPassword alone revokes nothing).
+        "cognito-idp:AdminUserGlobalSignOut",
+        # POST /auth/password: a protected route has no access token for ChangePassword; the current password is
+        # checked with a login first.
+        "cognito-idp:AdminSetUserPassword",
+        # GET /me, and PATCH /me's answer.
+        "cognito-idp:AdminGetUser",
+        # PATCH /me.
+        "cognito-idp:AdminUpdateUserAttributes",
+    ),
     lazy_imports=EMAIL_CHECK,
 )
 
@@ -41,6 +55,7 @@ SLA_ERRORS = Function(
     description="File SLA breaches: record, list and read.",
     # Query on the table's indexes: the grant must cover the table's `index/*` ARNs too.
     tables=(TableAccess(SLA_ERRORS_TABLE, ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query")),),
+    owner_deletion="lambdas.sla_errors.store.delete_everything_owned_by",
 )
 
 PRESIGNUP = Function(
@@ -83,6 +98,7 @@ USERS = Function(
         ),
     ),
     lazy_imports=EMAIL_CHECK,
+    owner_deletion="lambdas.users.store.delete_everything_owned_by",
 )
 
 POINTS = Function(
@@ -111,6 +127,44 @@ POINTS = Function(
     ),
     # lambdas.points.idempotency imports Powertools' idempotency utility (and with it boto3) for keyed requests only.
     lazy_imports=("aws_lambda_powertools.utilities.idempotency",),
+    owner_deletion="lambdas.points.store.delete_everything_owned_by",
 )
 
-FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM, USERS, POINTS)
+OWNING: tuple[Function, ...] = (POINTS, TENANTS, USERS, SLA_ERRORS)
+
+ACCOUNTS = Function(
+    name="accounts",
+    description="DELETE /me: the caller's account and everything it owns, in every service.",
+    # What each service's owner_deletion calls (see each store), and no read or write of anything else.
+    tables=(
+        # Points: the ledger's keys by Query, deleted by BatchWriteItem (lambdas/points/store.delete_ledger).
+        TableAccess(POINTS_TABLE, ("dynamodb:BatchWriteItem", "dynamodb:Query")),
+        # Idempotency records are found by their key's prefix only: a Scan (the table holds a day of records).
+        TableAccess(POINTS_IDEMPOTENCY_TABLE, ("dynamodb:DeleteItem", "dynamodb:Scan")),
+        # Tenants by the byOwner index; a tenant and its website reservation in one transaction (DeleteItem each).
+        TableAccess(TENANTS_TABLE, ("dynamodb:DeleteItem", "dynamodb:Query")),
+        # Directory users by the byCreatedAt index; a user and its email reservation in one transaction.
+        TableAccess(USERS_TABLE, ("dynamodb:DeleteItem", "dynamodb:Query")),
+        # SLA errors by the byExpectedAt index, filtered on reportedBy.
+        TableAccess(SLA_ERRORS_TABLE, ("dynamodb:DeleteItem", "dynamodb:Query")),
+    ),
+    buckets=(
+        # Every version of a deleted user's avatar: ListBucketVersions on the bucket (with the avatar's key as
+        # prefix), DeleteObject and DeleteObjectVersion under the two prefixes.
+        BucketAccess(
+            AVATARS_BUCKET,
+            ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions"),
+            key_prefixes=(AVATARS_PREFIX, AVATARS_PENDING_PREFIX),
+        ),
+    ),
+    # Disabled first (the marker that a deletion is under way: the account can no longer log in), deleted last.
+    user_pool_actions=("cognito-idp:AdminDeleteUser", "cognito-idp:AdminDisableUser"),
+    lazy_imports=tuple(function.owner_deletion.rpartition(".")[0] for function in OWNING if function.owner_deletion),
+)
+
+FUNCTIONS: tuple[Function, ...] = (TENANTS, IDENTITY, SLA_ERRORS, PRESIGNUP, PLATFORM, USERS, POINTS, ACCOUNTS)
+
+
+def owner_deletions() -> list[Callable[[str], None]]:
+    """What deletes an account's data in each service that holds some, imported now (DELETE /me)."""
+    return [function.deletion() for function in FUNCTIONS if function.owner_deletion]

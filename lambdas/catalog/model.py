@@ -9,6 +9,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 AUTHORIZER_NAME = "CognitoUserPool"
@@ -78,6 +80,9 @@ class UserPool:
     admin_group: str
     password_min_length: int = 12
     password_requires: tuple[str, ...] = ("lowercase", "uppercase", "numbers", "symbols")
+    # The embedded stack's MFA setting (a deployed stack's is its `mfa` setting: Pulumi.dev.yaml has OPTIONAL):
+    # OPTIONAL lets each user turn TOTP on (POST /me/mfa/totp), with an authenticator app as the only factor.
+    mfa: Literal["OFF", "OPTIONAL", "ON"] = "OPTIONAL"
     pool_id_env_var: str = "USER_POOL_ID"
     client_id_env_var: str = "USER_POOL_CLIENT_ID"
 
@@ -118,6 +123,9 @@ class Function:
     lazy_imports: tuple[str, ...] = ()
     # True for the function whose OpenAPI document imports every API function's resolver.
     documents_api: bool = False
+    # The function of this service's code that deletes everything an account owns, given its sub (`module.name`):
+    # DELETE /me (lambdas/accounts) calls each, through `owner_deletions()`, never by importing the service.
+    owner_deletion: str | None = None
     # Lambda's reserved concurrency: at most this many invocations at once, the next ones throttled (429; API
     # Gateway answers them 500). None: the function shares the account's unreserved concurrency (1,000 by default).
     # The Pulumi program deploys it (`reserved_concurrent_executions`) and the embedded stack throttles by it.
@@ -137,6 +145,14 @@ class Function:
 
     def resolver(self) -> APIGatewayRestResolver:
         return importlib.import_module(self.module).app
+
+    def deletion(self) -> Callable[[str], None]:
+        """The function named by `owner_deletion`, imported now."""
+        if self.owner_deletion is None:
+            raise ValueError(f"{self.name} declares no owner_deletion")
+        module, _, name = self.owner_deletion.rpartition(".")
+        deletion: Callable[[str], None] = getattr(importlib.import_module(module), name)
+        return deletion
 
 
 @dataclass(frozen=True)

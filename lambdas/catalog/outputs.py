@@ -14,10 +14,12 @@ def stack_outputs(
     tables: Mapping[str, object],
     buckets: Mapping[str, object],
     aws_endpoint: object | None = None,
+    outbox: object | None = None,
 ) -> dict[str, object]:
     """The outputs of a stack, embedded or deployed, by the same keys.
 
     `tables` and `buckets` map each declared logical name to the physical name. Values may be Pulumi Outputs.
+    `aws_endpoint` and `outbox` (the folder of the emails Cognito would send) are the embedded stack's only.
     """
     outputs: dict[str, object] = {
         "apiUrl": api_url,
@@ -29,4 +31,6 @@ def stack_outputs(
     }
     if aws_endpoint is not None:
         outputs["awsEndpoint"] = aws_endpoint
+    if outbox is not None:
+        outputs["outbox"] = outbox
     return outputs

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from lambdas.catalog import USER_POOL
 from lambdas.identity.password_policy import MAX_LENGTH, PASSWORD_PATTERN, broken_form, broken_rules, policy_pattern
@@ -61,15 +61,77 @@ class SignUp(RequestModel):
     name: Annotated[str, *one_line(256)]
 
 
+# Cognito's pattern for a confirmation code is "no whitespace"; its length depends on the pool's settings.
+Code = Annotated[
+    str,
+    Field(min_length=1, max_length=2048),
+    AfterValidator(_no_white_space),
+    Field(json_schema_extra={"pattern": trimmed(f"[^{WHITE_SPACE}]+")}),
+]
+# An authenticator app's code: six digits (RFC 6238 as Cognito uses it).
+# Trimmed like every request string; the pattern says so (as Code's does).
+TotpCode = Annotated[
+    str,
+    Field(pattern=trimmed("[0-9]{6}"), description="The six digits the authenticator app shows"),
+]
+# Cognito's pattern for the tokens its token APIs take (AccessToken, RevokeToken's Token): base64url and dots.
+TOKEN_PATTERN = r"^[A-Za-z0-9\-_=.]+$"
+AccessToken = Annotated[
+    Secret,
+    Field(
+        max_length=16384,
+        pattern=TOKEN_PATTERN,
+        description="The access token from POST /auth/login: Cognito's MFA set-up is authorised by it alone.",
+    ),
+]
+# Cognito's Session parameter: 20 to 2048 characters.
+Session = Annotated[Secret, Field(min_length=20, max_length=2048)]
+
+
 class Confirm(RequestModel):
     email: Email
-    # Cognito's pattern for a confirmation code is "no whitespace"; its length depends on the pool's settings.
-    code: Annotated[
-        str,
-        Field(min_length=1, max_length=2048),
-        AfterValidator(_no_white_space),
-        Field(json_schema_extra={"pattern": trimmed(f"[^{WHITE_SPACE}]+")}),
-    ]
+    code: Code
+
+
+class EmailOnly(RequestModel):
+    email: Email
+
+
+class ResetPassword(RequestModel):
+    email: Email
+    code: Code
+    new_password: NewPassword
+
+
+class Logout(RequestModel):
+    refresh_token: Annotated[Secret, Field(max_length=16384, pattern=TOKEN_PATTERN)]
+    everywhere: StrictBool = Field(
+        default=False, description="Sign out every session of the account, not only this refresh token's"
+    )
+
+
+class ChangePassword(RequestModel):
+    current_password: Annotated[Secret, Field(max_length=MAX_LENGTH)]
+    new_password: NewPassword
+
+
+class ProfileUpdate(RequestModel):
+    name: one_line(256)  # type: ignore[valid-type]
+
+
+class TotpSetup(RequestModel):
+    access_token: AccessToken
+
+
+class TotpVerification(RequestModel):
+    access_token: AccessToken
+    code: TotpCode
+
+
+class MfaLogin(RequestModel):
+    email: Email
+    session: Session
+    code: TotpCode
 
 
 # Any user's password, as a login sends it: the form Cognito takes for every password (the pattern states its
@@ -93,6 +155,10 @@ class Refresh(RequestModel):
     refresh_token: Annotated[Secret, Field(max_length=16384)]
 
 
+class Accepted(ResponseModel):
+    message: str
+
+
 class SignedUp(ResponseModel):
     user_id: str
 
@@ -106,3 +172,22 @@ class RefreshedTokens(ResponseModel):
 
 class Tokens(RefreshedTokens):
     refresh_token: str
+
+
+class MfaChallenge(ResponseModel):
+    """A login that needs the code of the account's authenticator app: POST /auth/login/mfa with `session`."""
+
+    challenge: Literal["SOFTWARE_TOKEN_MFA"]
+    session: str
+
+
+class Profile(ResponseModel):
+    user_id: str
+    email: str
+    name: str
+    mfa: bool = Field(description="True when logins need the code of an authenticator app (TOTP)")
+
+
+class TotpSecret(ResponseModel):
+    secret: str = Field(description="The base32 key to type into an authenticator app")
+    otpauth_uri: str = Field(description="The same key as an otpauth:// URI, for a QR code")

@@ -1,7 +1,9 @@
 """`Idempotency-Key` for the points routes that change a ledger, by Powertools' idempotency utility.
 
 The record's key is a hash of the caller's sub, the operation and the header's value, so two users (or one user's
-spend and transaction) never share a key. The request body is hashed alongside: the same key with another body is
+spend and transaction) never share a key; it starts with `points#<sub>#` (Powertools' `key_prefix`), so that
+deleting an account (`forget`) finds its records: a Scan of a table whose records live a day.
+The request body is hashed alongside: the same key with another body is
 refused (422) instead of answering for a request the caller did not make. A request that failed (a 4xx or a fault)
 leaves no record, so it can be retried with the same key; a request still running answers 409.
 """
@@ -79,7 +81,9 @@ def once(
         table_name=table_name(POINTS_IDEMPOTENCY_TABLE), boto3_client=client("dynamodb")
     )
 
-    @idempotent_function(data_keyword_argument="call", persistence_store=persistence, config=config)
+    @idempotent_function(
+        data_keyword_argument="call", persistence_store=persistence, config=config, key_prefix=key_prefix(sub)
+    )
     def points_request(call: dict[str, Any]) -> dict[str, Any]:
         return apply()
 
@@ -91,3 +95,28 @@ def once(
         raise Conflict(
             FIELD, "A request with this Idempotency-Key is still being processed: try again shortly."
         ) from None
+
+
+def key_prefix(sub: str) -> str:
+    return f"points#{sub}"
+
+
+def forget(sub: str) -> None:
+    """Deletes every idempotency record of `sub`'s requests. A Scan: records are found by their key's prefix only,
+    and the table holds a day of keyed requests (they expire after EXPIRES_AFTER_SECONDS)."""
+    dynamodb = client("dynamodb")
+    table = table_name(POINTS_IDEMPOTENCY_TABLE)
+    request: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "begins_with(id, :prefix)",
+        "ExpressionAttributeValues": {":prefix": {"S": f"{key_prefix(sub)}#"}},
+        "ProjectionExpression": "id",
+        "ConsistentRead": True,
+    }
+    while True:
+        response = dynamodb.scan(**request)
+        for item in response.get("Items", []):
+            dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

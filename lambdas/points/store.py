@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from lambdas.catalog import POINTS_TABLE
-from lambdas.points import keys, rules
+from lambdas.points import idempotency, keys, rules
 from lambdas.points.models import HistoryEntry
 from lambdas.shared import attribute_values
 from lambdas.shared.aws import client, table_name
@@ -143,6 +143,12 @@ def delete_ledger(user: str) -> None:
         }
     )
     delete_keys(user, [item["sk"] for item in found])
+
+
+def delete_everything_owned_by(user: str) -> None:
+    """DELETE /me (lambdas/accounts): the user's ledger and its Idempotency-Key records. Idempotent."""
+    delete_ledger(user)
+    idempotency.forget(user)
 
 
 def put_saga_steps(user: str, saga_id: str, steps: list[list[dict[str, Any]]]) -> None:

@@ -69,6 +69,29 @@ def record(
     raise RuntimeError(f"no free SLA error id after {MAX_ID_ATTEMPTS} attempts")
 
 
+def delete_everything_owned_by(reporter: str) -> None:
+    """DELETE /me (lambdas/accounts): every record `reporter` filed. A Query of the one byExpectedAt partition,
+    filtered on `reportedBy`: it reads every record (breaches are rare), and needs no index of its own."""
+    dynamodb = client("dynamodb")
+    table = table_name(SLA_ERRORS_TABLE)
+    request: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": BY_EXPECTED_AT,
+        "KeyConditionExpression": "#bucket = :all",
+        "FilterExpression": "reportedBy = :reporter",
+        "ExpressionAttributeNames": {"#bucket": "bucket"},
+        "ExpressionAttributeValues": {":all": {"S": ALL}, ":reporter": {"S": reporter}},
+        "ProjectionExpression": "id",
+    }
+    while True:
+        response = dynamodb.query(**request)
+        for item in response.get("Items", []):
+            dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def get(record_id: str) -> SlaError | None:
     response = client("dynamodb").get_item(
         TableName=table_name(SLA_ERRORS_TABLE), Key={"id": {"S": record_id}}, ConsistentRead=True

@@ -85,6 +85,39 @@ def list_page(owner: str | None, limit: int, after: str | None = None) -> Page[T
     return Page([_tenant(item) for item in page.items], page.last_sort_key)
 
 
+def delete_everything_owned_by(owner: str) -> None:
+    """DELETE /me (lambdas/accounts): every tenant of `owner` and its website reservation, each pair in one
+    transaction (a reservation is deleted only while it still names that tenant). Idempotent."""
+    dynamodb = client("dynamodb")
+    table = table_name(TENANTS_TABLE)
+    request: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": BY_OWNER,
+        "KeyConditionExpression": "#owner = :owner",
+        "ExpressionAttributeNames": {"#owner": "owner"},
+        "ExpressionAttributeValues": {":owner": {"S": owner}},
+    }
+    while True:
+        response = dynamodb.query(**request)
+        for tenant in map(_tenant, response.get("Items", [])):
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {"Delete": {"TableName": table, "Key": _key(f"TENANT#{tenant.id}")}},
+                    {
+                        "Delete": {
+                            "TableName": table,
+                            "Key": _key(f"WEBSITE#{tenant.website}"),
+                            "ConditionExpression": "attribute_not_exists(pk) OR tenantId = :id",
+                            "ExpressionAttributeValues": {":id": {"S": tenant.id}},
+                        }
+                    },
+                ]
+            )
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def _insert(tenant: Tenant) -> None:
     now = datetime.now(UTC)
     tenant_item = {

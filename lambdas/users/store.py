@@ -179,6 +179,39 @@ def delete(stored: StoredUser) -> None:
         dynamodb.delete_item(TableName=table, Key=_key(f"USER#{stored.id}"))
 
 
+def delete_everything_owned_by(creator: str) -> None:
+    """DELETE /me (lambdas/accounts): every user `creator` added, with every version of its avatar (a versioned
+    bucket keeps a deleted object's versions). A Query of the directory filtered on `createdBy`."""
+    dynamodb = client("dynamodb")
+    request: dict[str, Any] = {
+        "TableName": table_name(USERS_TABLE),
+        "IndexName": BY_CREATED_AT,
+        "KeyConditionExpression": "directory = :directory",
+        "FilterExpression": "createdBy = :creator",
+        "ExpressionAttributeValues": {":directory": {"S": DIRECTORY}, ":creator": {"S": creator}},
+    }
+    while True:
+        response = dynamodb.query(**request)
+        for stored in (_stored(_values(item)) for item in response.get("Items", [])):
+            delete(stored)
+            # Under both prefixes: a promoted avatar's pending copy was deleted, but its versions are kept.
+            _delete_every_version(*(f"{prefix}{stored.id}." for prefix in (AVATARS_PREFIX, AVATARS_PENDING_PREFIX)))
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _delete_every_version(*prefixes: str) -> None:
+    """Every version and delete marker of every object under each of `prefixes`."""
+    s3 = client("s3")
+    bucket = bucket_name(AVATARS_BUCKET)
+    paginator = s3.get_paginator("list_object_versions")
+    for prefix in prefixes:
+        for listing in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for version in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]:
+                s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+
+
 def presigned_url(key: str, seconds: int = AVATAR_URL_SECONDS) -> str:
     """A GET of the object without credentials, valid `seconds` (or until the signing credentials expire, if
     sooner: a Lambda role's session lasts for hours)."""

@@ -11,6 +11,7 @@ import jwt
 import pytest
 from botocore.stub import Stubber
 
+from embedded_stack.moto.cognito_mail import Outbox
 from embedded_stack.provision import Provisioned
 from lambdas.identity import handler
 from lambdas.identity.cognito_errors import CODE_REFUSED, WRONG_CODE
@@ -145,17 +146,30 @@ def test_a_password_cognito_refuses_is_400_on_password(aws: Provisioned) -> None
 # ---------------------------------------------------------------------------------------------- confirm
 
 
-def test_confirm_then_log_in(aws: Provisioned, no_trigger: None) -> None:
+def test_confirm_with_the_emailed_code_then_log_in(aws: Provisioned, no_trigger: None, outbox: Outbox) -> None:
     user = sign_up()
     unconfirmed = call("POST", "/auth/login", {"email": user["email"], "password": PASSWORD})
     assert unconfirmed.status == 403
     assert "not confirmed" in unconfirmed.json()["message"]
 
-    confirmed = call("POST", "/auth/confirm", {"email": user["email"], "code": "123456"})
+    confirmed = call("POST", "/auth/confirm", {"email": user["email"], "code": outbox.last_code(user["email"])})
 
     assert confirmed.status == 200, confirmed.body
     assert cognito_user(aws, user["email"])["UserStatus"] == "CONFIRMED"
     assert log_in(user)["idToken"]
+
+
+def test_confirming_with_a_code_other_than_the_emailed_one_is_403_on_code(
+    aws: Provisioned, no_trigger: None, outbox: Outbox
+) -> None:
+    user = sign_up()
+    wrong = f"{(int(outbox.last_code(user['email']) or 0) + 1) % 1_000_000:06d}"
+
+    result = call("POST", "/auth/confirm", {"email": user["email"], "code": wrong})
+
+    assert result.status == 403
+    assert error_fields(result) == ["body.code"]
+    assert cognito_user(aws, user["email"])["UserStatus"] == "UNCONFIRMED"
 
 
 def test_confirming_an_unknown_email_is_403_on_code(aws: Provisioned) -> None:

@@ -109,11 +109,11 @@ def install(outbox: Outbox) -> None:
         _outbox = outbox
         if getattr(CognitoIdpResponse.sign_up, _MARK, False):
             return
-        CognitoIdpResponse.sign_up = _sending_a_confirmation_code(CognitoIdpResponse.sign_up)  # type: ignore[method-assign]
-        CognitoIdpResponse.confirm_sign_up = _checking_the_code(CognitoIdpResponse.confirm_sign_up)  # type: ignore[method-assign]
-        CognitoIdpResponse.resend_confirmation_code = _resend_confirmation_code  # type: ignore[attr-defined]
-        CognitoIdpResponse.forgot_password = _forgot_password  # type: ignore[method-assign]
-        CognitoIdpResponse.confirm_forgot_password = _confirm_forgot_password  # type: ignore[method-assign]
+        CognitoIdpResponse.sign_up = _sending_a_confirmation_code(CognitoIdpResponse.sign_up)  # type: ignore[method-assign,assignment]  # patches moto in place
+        CognitoIdpResponse.confirm_sign_up = _checking_the_code(CognitoIdpResponse.confirm_sign_up)  # type: ignore[method-assign,assignment]  # patches moto in place
+        CognitoIdpResponse.resend_confirmation_code = _resend_confirmation_code  # type: ignore[attr-defined]  # adds an action moto lacks
+        CognitoIdpResponse.forgot_password = _forgot_password  # type: ignore[method-assign,assignment]  # patches moto in place
+        CognitoIdpResponse.confirm_forgot_password = _confirm_forgot_password  # type: ignore[method-assign,assignment]  # patches moto in place
         # moto_patches caches each response class's method names: the new action must be seen.
         cache_clear = getattr(moto_responses.method_names_from_class, "cache_clear", None)
         if cache_clear:

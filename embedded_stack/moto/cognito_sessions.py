@@ -73,14 +73,14 @@ def install() -> None:
     with _lock:
         if getattr(CognitoIdpUserPool.sign_out, _MARK, False):
             return
-        CognitoIdpUserPool.sign_out = _sign_out_every_token_of_the_user  # type: ignore[method-assign]
-        CognitoIdpBackend.admin_delete_user = _signing_out_first(CognitoIdpBackend.admin_delete_user)  # type: ignore[method-assign]
-        CognitoIdpBackend.associate_software_token = _associate_software_token  # type: ignore[method-assign]
-        CognitoIdpBackend.verify_software_token = _verify_software_token  # type: ignore[method-assign]
-        CognitoIdpBackend.respond_to_auth_challenge = _checking_the_totp_code(  # type: ignore[method-assign]
+        CognitoIdpUserPool.sign_out = _sign_out_every_token_of_the_user  # type: ignore[method-assign,assignment]  # patches moto in place
+        CognitoIdpBackend.admin_delete_user = _signing_out_first(CognitoIdpBackend.admin_delete_user)  # type: ignore[method-assign]  # patches moto in place
+        CognitoIdpBackend.associate_software_token = _associate_software_token  # type: ignore[method-assign,assignment]  # patches moto in place
+        CognitoIdpBackend.verify_software_token = _verify_software_token  # type: ignore[method-assign,assignment]  # patches moto in place
+        CognitoIdpBackend.respond_to_auth_challenge = _checking_the_totp_code(  # type: ignore[method-assign]  # patches moto in place
             CognitoIdpBackend.respond_to_auth_challenge
         )
-        CognitoIdpResponse.revoke_token = _revoke_token  # type: ignore[attr-defined]
+        CognitoIdpResponse.revoke_token = _revoke_token  # type: ignore[attr-defined]  # adds an action moto lacks
         cache_clear = getattr(moto_responses.method_names_from_class, "cache_clear", None)
         if cache_clear:
             cache_clear()

@@ -235,7 +235,7 @@ def _username() -> str:
 
 def _accepted() -> Response[Accepted]:
     body = Accepted(message="If the address has an account, a code is on its way to it")
-    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body.to_json())
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def _no_content() -> Response[None]:

@@ -116,7 +116,7 @@ class ChangePassword(RequestModel):
 
 
 class ProfileUpdate(RequestModel):
-    name: one_line(256)  # type: ignore[valid-type]
+    name: Annotated[str, *one_line(256)]
 
 
 class TotpSetup(RequestModel):

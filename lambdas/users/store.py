@@ -276,19 +276,10 @@ def _promote(stored: StoredUser) -> StoredUser:
             raise
         if not _exists(stored.avatar_key):
             # Neither object: the pending one expired before any read promoted it. The image is lost.
-            _forget_avatar(stored)
+            _remove_while_pending(stored, "pendingKey", "avatarKey", "avatar_url")
             return replace(promoted, avatar_key=None)
         # Already promoted and cleaned up by an earlier read that died before updating the item.
-    dynamodb = client("dynamodb")
-    # A failed condition: another read promoted it, or the user was deleted meanwhile.
-    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):
-        dynamodb.update_item(
-            TableName=table_name(USERS_TABLE),
-            Key=_key(f"USER#{stored.id}"),
-            UpdateExpression="REMOVE pendingKey",
-            ConditionExpression="pendingKey = :pending",
-            ExpressionAttributeValues={":pending": {"S": stored.pending_key}},
-        )
+    _remove_while_pending(stored, "pendingKey")
     _delete_objects(stored.pending_key)
     return promoted
 
@@ -304,14 +295,16 @@ def _exists(key: str) -> bool:
     return True
 
 
-def _forget_avatar(stored: StoredUser) -> None:
-    """The user without an image, once: only while the item still names the lost pending object."""
+def _remove_while_pending(stored: StoredUser, *attributes: str) -> None:
+    """Removes `attributes` from the user's item only while it still names the same pending object. A failed
+    condition: another read got there first, or the user was deleted meanwhile."""
+    assert stored.pending_key is not None
     dynamodb = client("dynamodb")
     with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):
         dynamodb.update_item(
             TableName=table_name(USERS_TABLE),
             Key=_key(f"USER#{stored.id}"),
-            UpdateExpression="REMOVE pendingKey, avatarKey, avatar_url",
+            UpdateExpression="REMOVE " + ", ".join(attributes),
             ConditionExpression="pendingKey = :pending",
             ExpressionAttributeValues={":pending": {"S": stored.pending_key}},
         )
